@@ -1,0 +1,300 @@
+"""Years over the mandate: costs and resources aged, the split re-solved, the scissor found.
+
+All frames are tidy and labelled (``year``, ``commune``, ``pool``, ``method``). Amounts are euros
+of each year; ratios are plain ratios (0.10 = 10 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model import keys
+from model.allocation import AllocationInputs, AllocationResult, allocate_lp, shapley_values, split_by_key
+from model.costs import PoolCosts, pool_costs, pool_params
+from model.scenario import METHODS, ResolvedScenario
+
+EPCI_ID = "EPCI"
+KEY_METHODS = tuple(m for m in METHODS if m not in ("lp", "shapley", "usage"))
+
+
+@dataclass(frozen=True)
+class YearCosts:
+    """One year's costs, the EPCI's own share and what the communes must split."""
+
+    year: int
+    costs: PoolCosts
+    epci_amount: pd.Series
+    to_split: pd.Series
+    capacity: pd.Series
+
+
+@dataclass
+class Projection:
+    """Everything a run computes, as tidy frames (see README for each column)."""
+
+    resolved: ResolvedScenario
+    inputs: pd.DataFrame
+    allocation: pd.DataFrame
+    projection: pd.DataFrame
+    lp: dict[int, AllocationResult]
+    years: list[int]
+
+    def amounts(self, method: str, year: int) -> pd.DataFrame:
+        """Commune x pool euros of one method and year (communes only, no EPCI row)."""
+        a = self.allocation
+        sel = a[(a["method"] == method) & (a["year"] == year) & (a["payer_id"] != EPCI_ID)]
+        return sel.pivot(index="payer_id", columns="pool", values="amount_eur")
+
+
+def base_costs(resolved: ResolvedScenario) -> PoolCosts:
+    """Start-year costs of the selected pools."""
+    params = pool_params(resolved.values, resolved.scenario.pools)
+    return pool_costs(resolved.communes.values, params)
+
+
+def price_index(resolved: ResolvedScenario) -> pd.DataFrame:
+    """Year x pool price index (1.0 in the start year)."""
+    params = pool_params(resolved.values, resolved.scenario.pools)
+    start = resolved.years[0]
+    return pd.DataFrame({p: pp.growth_index(resolved.years, start) for p, pp in params.items()})
+
+
+def resource_index(resolved: ResolvedScenario, key: str = "rrf_growth") -> pd.Series:
+    """Year -> growth index of resources (or other spending with ``key='other_drf_growth'``)."""
+    years = resolved.years
+    g = resolved.values["projection"][key]
+    return pd.Series((1.0 + g) ** (np.array(years) - years[0]), index=pd.Index(years, name="year"))
+
+
+def year_costs(resolved: ResolvedScenario, base: PoolCosts, index: pd.Series, year: int,
+               capacity_index: float) -> YearCosts:
+    """Costs of ``year``: base costs times the pools' price index; capacity aged like resources."""
+    costs = base.scaled(index)
+    share = pd.Series(resolved.values["allocation"]["epci_share"]).reindex(costs.pooled.index)
+    share = share.fillna(0.0).astype(float)
+    epci_amount = costs.pooled * share
+    cap_col = resolved.values["allocation"]["capacity"]
+    col = "rrf_eur" if cap_col == "rrf" else "potentiel_financier_eur"
+    capacity = resolved.communes.values[col] * capacity_index
+    return YearCosts(year, costs, epci_amount, costs.pooled - epci_amount, capacity)
+
+
+def allocation_inputs(resolved: ResolvedScenario, yc: YearCosts) -> AllocationInputs:
+    """The LP's inputs for one year: floors net of the EPCI's share, band from assumptions."""
+    share = 1.0 - (yc.epci_amount / yc.costs.pooled.where(yc.costs.pooled > 0, 1.0))
+    alloc = resolved.values["allocation"]
+    return AllocationInputs(
+        to_split=yc.to_split,
+        standalone=yc.costs.standalone,
+        incremental=yc.costs.incremental * share,
+        usage_share=yc.costs.usage_share,
+        capacity=yc.capacity,
+        band=(float(alloc["band_lo"]), float(alloc["band_hi"])),
+        names=resolved.communes.names,
+    )
+
+
+def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.DataFrame]:
+    """Shares (commune x pool, columns sum to 1) of every non-LP method; constant over years."""
+    pools = list(base.pooled.index)
+    communes = resolved.communes.values
+    shares = {name: keys.KEYS[name](communes, pools) for name in KEY_METHODS}
+    shares["usage"] = base.usage_share
+    n_samples = int(resolved.values["allocation"]["shapley_samples"])
+    params = pool_params(resolved.values, pools)
+    shap = {}
+    for p, pp in params.items():
+        values = shapley_values(communes[pp.driver], pp.cost, samples=n_samples, seed=0)
+        shap[p] = values / values.sum() if values.sum() > 0 else base.usage_share[p]
+    shares["shapley"] = pd.DataFrame(shap).reindex(communes.index)
+    return shares
+
+
+def project(resolved: ResolvedScenario) -> Projection:
+    """Age costs and resources over the years, split every year by every method."""
+    years = resolved.years
+    base = base_costs(resolved)
+    prices = price_index(resolved)
+    cap_index = resource_index(resolved)
+    shares = key_shares(resolved, base)
+    names = resolved.communes.names
+    solver = resolved.scenario.solver
+    inputs_rows, alloc_frames, lp_results = [], [], {}
+    year_costs_by_year = {}
+    for year in years:
+        yc = year_costs(resolved, base, prices.loc[year], year, cap_index.loc[year])
+        year_costs_by_year[year] = yc
+        ai = allocation_inputs(resolved, yc)
+        inputs_rows.append(_inputs_frame(resolved, yc, ai))
+        result = allocate_lp(ai, solver=solver)
+        lp_results[year] = result
+        by_method = {"lp": result.amounts}
+        for name, sh in shares.items():
+            by_method[name] = split_by_key(yc.to_split, sh[list(yc.to_split.index)])
+        for method in METHODS:
+            alloc_frames.append(_allocation_frame(year, method, by_method[method], yc, names))
+    allocation = pd.concat(alloc_frames, ignore_index=True)
+    inputs = pd.concat(inputs_rows, ignore_index=True)
+    proj = _projection_frame(resolved, year_costs_by_year, allocation, lp_results)
+    return Projection(resolved, inputs, allocation, proj, lp_results, years)
+
+
+def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInputs) -> pd.DataFrame:
+    est = resolved.communes.estimated
+    cost_est = est[["agents", "workstations", "archive_gb", "licence_seats"]].any(axis=1)
+    cap_field = "rrf_eur" if resolved.values["allocation"]["capacity"] == "rrf" else (
+        "potentiel_financier_eur")
+    lo, hi = ai.band
+    long = []
+    for pool in yc.to_split.index:
+        df = pd.DataFrame({
+            "year": yc.year,
+            "payer_id": ai.usage_share.index,
+            "payer_name": resolved.communes.names.reindex(ai.usage_share.index).to_numpy(),
+            "pool": pool,
+            "usage_share": ai.usage_share[pool].to_numpy(),
+            "standalone_eur": ai.standalone[pool].to_numpy(),
+            "incremental_eur": ai.incremental[pool].to_numpy(),
+            "band_lo_eur": (lo * ai.usage_share[pool] * yc.to_split[pool]).to_numpy(),
+            "band_hi_eur": (hi * ai.usage_share[pool] * yc.to_split[pool]).to_numpy(),
+            "capacity_eur": ai.capacity.reindex(ai.usage_share.index).to_numpy(),
+            "estimated": (cost_est | est[cap_field]).reindex(ai.usage_share.index).to_numpy(),
+        })
+        long.append(df)
+        if yc.epci_amount[pool] > 0:
+            long.append(pd.DataFrame([{
+                "year": yc.year, "payer_id": EPCI_ID, "payer_name": resolved.epci.name,
+                "pool": pool, "usage_share": np.nan, "standalone_eur": np.nan,
+                "incremental_eur": np.nan, "band_lo_eur": yc.epci_amount[pool],
+                "band_hi_eur": yc.epci_amount[pool], "capacity_eur": np.nan, "estimated": False,
+            }]))
+    return pd.concat(long, ignore_index=True)
+
+
+def _allocation_frame(year: int, method: str, amounts: pd.DataFrame, yc: YearCosts,
+                      names: pd.Series) -> pd.DataFrame:
+    long = amounts.rename_axis(index="payer_id", columns="pool").stack().rename("amount_eur")
+    long = long.reset_index()
+    long.insert(1, "payer_name", names.reindex(long["payer_id"]).to_numpy())
+    epci = yc.epci_amount[yc.epci_amount > 0]
+    if len(epci):
+        long = pd.concat([long, pd.DataFrame({
+            "payer_id": EPCI_ID, "payer_name": "Budget propre de l'EPCI", "pool": epci.index,
+            "amount_eur": epci.round(2).to_numpy()})], ignore_index=True)
+    long.insert(0, "method", method)
+    long.insert(0, "year", year)
+    return long[["year", "method", "payer_id", "payer_name", "pool", "amount_eur"]]
+
+
+def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
+                      allocation: pd.DataFrame, lp: dict[int, AllocationResult]) -> pd.DataFrame:
+    """Per year and commune (plus an ``EPCI`` total row): resources, digital costs, savings."""
+    communes = resolved.communes.values
+    method = resolved.scenario.method
+    years = resolved.years
+    rrf_idx = resource_index(resolved, "rrf_growth")
+    drf_idx = resource_index(resolved, "other_drf_growth")
+    start_sa = ycs[years[0]].costs.standalone.sum(axis=1)
+    other_drf0 = (communes["drf_eur"] - start_sa).clip(lower=0.0)
+    chosen = allocation[(allocation["method"] == method) & (allocation["payer_id"] != EPCI_ID)]
+    chosen = chosen.groupby(["year", "payer_id"])["amount_eur"].sum()
+    frames = []
+    for year in years:
+        yc = ycs[year]
+        df = pd.DataFrame(index=communes.index)
+        df["rrf_eur"] = communes["rrf_eur"] * rrf_idx[year]
+        df["other_drf_eur"] = other_drf0 * drf_idx[year]
+        df["digital_pooled_eur"] = chosen.loc[year].reindex(df.index).to_numpy()
+        df["digital_standalone_eur"] = yc.costs.standalone.sum(axis=1)
+        df["capacity_eur"] = yc.capacity
+        frames.append(df.assign(year=year, lp_burden=lp[year].burden.reindex(df.index)))
+    proj = pd.concat(frames).rename_axis("commune").reset_index()
+    totals = proj.groupby("year")[["rrf_eur", "other_drf_eur", "digital_pooled_eur",
+                                   "digital_standalone_eur", "capacity_eur"]].sum()
+    epci_paid = allocation[(allocation["method"] == method) & (allocation["payer_id"] == EPCI_ID)]
+    totals["digital_pooled_eur"] += epci_paid.groupby("year")["amount_eur"].sum().reindex(
+        totals.index, fill_value=0.0)
+    totals["lp_burden"] = pd.Series({y: lp[y].max_burden for y in years})
+    totals = totals.reset_index().assign(commune=EPCI_ID)
+    proj = pd.concat([proj, totals], ignore_index=True)
+    names = resolved.communes.names.to_dict() | {EPCI_ID: f"Total {resolved.epci.name}"}
+    proj.insert(2, "name", proj["commune"].map(names))
+    proj = add_indicators(proj, resolved.values["projection"])
+    return add_settlement(proj, resolved.scenario.settlement, years[0])
+
+
+def add_settlement(proj: pd.DataFrame, settlement: str, start_year: int) -> pd.DataFrame:
+    """How each commune pays its pooled share: an invoice, or a deduction from its attribution
+    de compensation (FPU only) fixed at the start-year amount, plus a year-end balancing
+    (positive: the commune pays more; negative: it is refunded)."""
+    out = proj.copy()
+    amount = out["digital_pooled_eur"]
+    if settlement == "ac":
+        start = out[out["year"] == start_year].set_index("commune")["digital_pooled_eur"]
+        fixed = out["commune"].map(start).where(out["commune"] != EPCI_ID, 0.0)
+        out["ac_deduction_eur"] = fixed
+        out["balancing_eur"] = (amount - fixed).where(out["commune"] != EPCI_ID, 0.0)
+        out["invoice_eur"] = 0.0
+    else:
+        out["ac_deduction_eur"] = 0.0
+        out["balancing_eur"] = 0.0
+        out["invoice_eur"] = amount.where(out["commune"] != EPCI_ID, 0.0)
+    out["settlement"] = settlement
+    return out
+
+
+def add_indicators(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """Épargne brute, taux d'épargne brute, digital burden and alert flags, pooled and alone."""
+    out = proj.copy()
+    for case in ("pooled", "standalone"):
+        digital = out[f"digital_{case}_eur"]
+        eb = out["rrf_eur"] - out["other_drf_eur"] - digital
+        out[f"epargne_brute_{case}_eur"] = eb
+        out[f"teb_{case}"] = eb / out["rrf_eur"]
+        out[f"digital_burden_{case}"] = digital / out["rrf_eur"]
+        out[f"teb_alert_{case}"] = out[f"teb_{case}"] < thresholds["teb_alert"]
+        out[f"teb_degraded_{case}"] = out[f"teb_{case}"] < thresholds["teb_degraded"]
+        out[f"burden_alert_{case}"] = (
+            out[f"digital_burden_{case}"] > thresholds["digital_burden_threshold"])
+    out["saving_eur"] = out["digital_standalone_eur"] - out["digital_pooled_eur"]
+    return out
+
+
+INDICATORS = {
+    "teb_alert": ("teb", "below", "teb_alert"),
+    "teb_degraded": ("teb", "below", "teb_degraded"),
+    "digital_burden": ("digital_burden", "above", "digital_burden_threshold"),
+}
+
+
+def scissor_year(series: pd.Series, threshold: float, direction: str = "below") -> int | None:
+    """First year (index) the series crosses ``threshold``; None if it never does."""
+    crossed = series < threshold if direction == "below" else series > threshold
+    hits = series.index[crossed.to_numpy()]
+    return int(hits[0]) if len(hits) else None
+
+
+def scissor_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """Per commune (and EPCI) and indicator: scissor year pooled, alone, and years gained."""
+    rows = []
+    for commune, df in proj.groupby("commune", sort=False):
+        df = df.set_index("year")
+        for indicator, (col, direction, key) in INDICATORS.items():
+            pooled = scissor_year(df[f"{col}_pooled"], thresholds[key], direction)
+            alone = scissor_year(df[f"{col}_standalone"], thresholds[key], direction)
+            rows.append({"commune": commune, "name": df["name"].iloc[0], "indicator": indicator,
+                         "threshold": thresholds[key], "year_pooled": pooled,
+                         "year_standalone": alone, "years_gained": _gained(pooled, alone, df)})
+    out = pd.DataFrame(rows)
+    return out.astype({"year_pooled": "Int64", "year_standalone": "Int64", "years_gained": "Int64"})
+
+
+def _gained(pooled: int | None, alone: int | None, df: pd.DataFrame) -> int | None:
+    """Years pooling buys; counted to one past the horizon when pooling avoids the crossing."""
+    if alone is None:
+        return None
+    horizon_end = int(df.index.max()) + 1
+    return (pooled if pooled is not None else horizon_end) - alone

@@ -1,0 +1,211 @@
+"""Write a run's outputs (CSV, JSON, XLSX) all or nothing, byte for byte reproducible."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from model.costs import POOL_LABELS_FR
+from model.projection import EPCI_ID
+from model.report.labels import COLUMN_LABELS_FR, METHOD_LABELS_FR, french
+from model.report.tables import assumptions_table, commune_table, method_comparison
+
+INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",
+                 "incremental_eur", "band_lo_eur", "band_hi_eur", "capacity_eur", "estimated"]
+ALLOCATION_COLUMNS = ["year", "method", "payer_id", "payer_name", "pool", "amount_eur"]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def escape_formula(value):
+    """Prefix text a spreadsheet would read as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(escape_formula)
+    return out
+
+
+def money(df: pd.DataFrame) -> pd.DataFrame:
+    """Round euro columns to the cent for output."""
+    out = df.copy()
+    for col in out.columns:
+        if col.endswith("_eur"):
+            out[col] = out[col].astype(float).round(2)
+    return out
+
+
+def write_outputs(result, out_dir: str | Path) -> Path:
+    """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
+    ``out_dir``. Everything is written to a temporary folder first and moved into place only
+    when complete, so a failure leaves no partial output (and an existing ``out_dir`` intact)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        proj = result.projection
+        _csv(proj.inputs[INPUT_COLUMNS], tmp / "inputs.csv")
+        _csv(proj.allocation[ALLOCATION_COLUMNS], tmp / "allocation.csv")
+        _csv(proj.projection, tmp / "projection.csv")
+        (tmp / "summary.json").write_text(
+            json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=False,
+                       default=_json_default) + "\n", encoding="utf-8")
+        write_report(result, tmp / "report.xlsx")
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    escape_frame(money(df)).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+# --- XLSX report -------------------------------------------------------------------------------
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+EURO_FORMAT = '#,##0.00 "€"'
+PCT_FORMAT = "0.00 %"
+
+
+def report_sheets(result) -> dict[str, pd.DataFrame]:
+    """The report's views as French DataFrames, one per sheet."""
+    proj = result.projection
+    resolved = proj.resolved
+    start = proj.years[0]
+    summary_rows = []
+    for y in result.summary["years"]:
+        pooled = sum(y["pooled_cost_eur"].values())
+        alone = sum(y["standalone_cost_eur"].values())
+        summary_rows.append({
+            "Année": y["year"], "Coût mutualisé (€)": pooled, "Coût isolé cumulé (€)": alone,
+            "Économie (€)": alone - pooled, "Part EPCI (€)": sum(y["epci_share_eur"].values()),
+            "Charge maximale t* (part de la capacité)": y["max_burden"],
+            "Statut du solveur": "optimal" if y["solver_status"] == "optimal" else "infaisable",
+        })
+    table = commune_table(result, start).rename(columns=POOL_LABELS_FR)
+    table = table.rename(columns={"burden": "Charge (part de la capacité)",
+                                  "binding": "Contrainte qui joue"})
+    table["estimated"] = table["estimated"].map({True: "estimé", False: ""})
+    methods = method_comparison(result, start).rename(columns=METHOD_LABELS_FR)
+    methods.index = methods.index.map(
+        lambda c: resolved.communes.names.get(c, "Budget propre de l'EPCI" if c == EPCI_ID else c))
+    communes = resolved.communes.values.copy()
+    for col, est in resolved.communes.estimated.items():
+        communes[f"{col} (estimé)"] = est.map({True: "estimé", False: ""})
+    tree = assumptions_table(resolved.assumptions)
+    tree["value"] = tree["value"].map(lambda v: json.dumps(v, ensure_ascii=False)
+                                      if isinstance(v, dict | list) else v)
+    return {
+        "Synthèse": pd.DataFrame(summary_rows),
+        f"Répartition {start}": french(table.reset_index()),
+        f"Méthodes {start}": methods.rename_axis("Payeur").reset_index(),
+        "Projection": french(proj.projection),
+        "Ciseau": french(result.scissor),
+        "Entrées": french(proj.inputs[INPUT_COLUMNS]),
+        "Communes": french(communes.reset_index()),
+        "Hypothèses": tree.rename(columns={"topic": "Rubrique", "name": "Hypothèse",
+                                           "value": "Valeur", "unit": "Unité",
+                                           "source": "Source", "note": "Justification"}),
+    }
+
+
+def write_report(result, path: Path) -> None:
+    """The XLSX report for finance directors: French headers, formats, frozen header rows."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, df in report_sheets(result).items():
+        ws = wb.create_sheet(title[:31])
+        df = escape_frame(df)
+        ws.append([str(c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if _isna(v) else (v.item() if hasattr(v, "item") else v)
+                       for v in row])
+        _format_sheet(ws, list(df.columns))
+    wb.properties.creator = "mutualisation-cost-modeller"
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_normalise_xlsx(buf.getvalue()))
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _format_sheet(ws, columns: list[str]) -> None:
+    for cell in ws[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    for i, col in enumerate(columns, start=1):
+        letter = get_column_letter(i)
+        name = str(col)
+        fmt = None
+        if "€" in name:
+            fmt = EURO_FORMAT
+        elif any(k in name for k in ("Taux", "Charge", "Part d'usage", "Seuil")):
+            fmt = PCT_FORMAT
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
+        ws.column_dimensions[letter].width = min(45, max(10, len(name) * 0.9))
+
+
+def _normalise_xlsx(data: bytes) -> bytes:
+    """Fix the zip entry dates and document timestamps so the same run gives the same bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _strip_dates(content)
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            dst.writestr(zi, content)
+    return out.getvalue()
+
+
+def _strip_dates(core_xml: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                  rb"\g<1>2000-01-01T00:00:00Z\g<3>", core_xml)
