@@ -50,7 +50,7 @@ class PoolParams:
     def cost(self, volume: np.ndarray | float, members: np.ndarray | int = 1) -> np.ndarray:
         """``C_p`` of groups with total driver ``volume`` and ``members`` communes (0 -> 0 €)."""
         q = np.asarray(volume, dtype=float)
-        ratio = np.where(q > 0, q / self.ref_volume, 1.0)
+        ratio = np.maximum(q / self.ref_volume, 1.0)  # below ref_volume the unit price is flat
         price_factor = np.clip(ratio ** (self.scale_elasticity - 1.0), self.floor_share, 1.0)
         cost = np.maximum(self.min_price, self.fixed + self.unit * q * price_factor)
         return np.where(np.asarray(members) > 0, cost, 0.0)

@@ -43,6 +43,8 @@ HEADER_SEARCH_ROWS = 10
 _STOP_WORDS = frozenset({"de", "des", "du", "d", "la", "le", "les", "l", "en", "par", "of", "the"})
 #: Unit words dropped from the end of a header ("RRF (€)", "Archives (Go)", "Agents ETP").
 _UNIT_WORDS = frozenset({"eur", "euro", "euros", "go", "gb", "etp"})
+#: Count words dropped from the start of a header ("Nb postes", "Nombre de licences").
+_COUNT_WORDS = frozenset({"nb", "nbre", "nombre", "number"})
 
 #: Header variants per canonical column, written naturally; they go through :func:`header_key`.
 #: ``commune`` is special: alone it names the INSEE code column, beside a code column it is the
@@ -107,6 +109,8 @@ def header_key(text: object) -> str:
     words = [w for w in normalise(str(text)).split() if w not in _STOP_WORDS]
     while len(words) > 1 and words[-1] in _UNIT_WORDS:
         words.pop()
+    while len(words) > 1 and words[0] in _COUNT_WORDS:
+        words.pop(0)
     return "".join(words)
 
 
