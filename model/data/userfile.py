@@ -197,7 +197,11 @@ def sniff_separator(text: str) -> str:
 
 
 def _text_rows(text: str) -> list[tuple[int, list[object]]]:
-    sep = sniff_separator(text)
+    hint = re.match(r"^\s*sep=(.)\s*?(\r\n|\n|\r|$)", text, flags=re.IGNORECASE)
+    if hint:  # Excel's "sep=;" first line: Excel hides it, so rows count from the next line
+        sep, text = hint.group(1), text[hint.end():]
+    else:
+        sep = sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     # Excel shows one row per record (a quoted cell may span lines): count records, not lines.
     return [(i, list(cells)) for i, cells in enumerate(reader, start=1)]
@@ -383,11 +387,11 @@ def _parse_text(text: str) -> float:
         decimal = "," if commas else "."
     else:
         decimal = None
-    thousands = {",", "."} - {decimal} if (commas > 1 or dots > 1 or (commas and dots)) else set()
+    grouped = commas > 1 or dots > 1 or bool(commas and dots)  # a mark used for thousands
     if decimal and mantissa.count(decimal) > 1:
         raise ValueError(text)
     whole, _, fraction = mantissa.partition(decimal) if decimal else (mantissa, "", "")
-    if has_space or thousands:
+    if has_space or grouped:
         groups = re.split(r"[\s\u00a0\u202f\u2009\u2007,.]+", whole)
         seps = re.findall(r"[\s\u00a0\u202f\u2009\u2007,.]+", whole)
         if (len({s if s in ",." else " " for s in seps}) > 1 or not 1 <= len(groups[0]) <= 3

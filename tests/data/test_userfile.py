@@ -5,7 +5,6 @@ import os
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -120,6 +119,12 @@ def test_tab_separated(tmp_path):
     lines = ["INSEE\tNom\tPopulation\tPostes", "41018\tBlois\t47092\t900,5"]
     df = read_user_table(write_csv(tmp_path / "tab.txt", lines))
     assert df.loc["41018", "workstations"] == 900.5
+
+
+def test_excel_sep_hint_line(tmp_path):
+    path = write_csv(tmp_path / "sep.csv", ["sep=,", "insee,population,agents", "41018,1,x"])
+    problems = problems_of(path)
+    assert where(problems) == [(2, "agents")]  # Excel hides the hint: the header is row 1
 
 
 @pytest.mark.parametrize("first, expected", [
