@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from model import keys
-from model.allocation import AllocationInputs, AllocationResult, allocate_lp, shapley_values, split_by_key
+from model.allocation import (
+    AllocationInputs,
+    AllocationResult,
+    allocate_lp,
+    shapley_values,
+    split_by_key,
+)
 from model.costs import PoolCosts, pool_costs, pool_params
 from model.scenario import METHODS, ResolvedScenario
 
@@ -222,6 +228,8 @@ def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
     proj = pd.concat([proj, totals], ignore_index=True)
     names = resolved.communes.names.to_dict() | {EPCI_ID: f"Total {resolved.epci.name}"}
     proj.insert(2, "name", proj["commune"].map(names))
+    first = ["year", "commune", "name"]
+    proj = proj[first + [c for c in proj.columns if c not in first]]
     proj = add_indicators(proj, resolved.values["projection"])
     return add_settlement(proj, resolved.scenario.settlement, years[0])
 

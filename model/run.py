@@ -44,7 +44,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         alloc = proj.allocation
         epci = alloc[(alloc["year"] == year) & (alloc["method"] == "lp")
                      & (alloc["payer_id"] == EPCI_ID)].set_index("pool")["amount_eur"]
-        lp_amounts = proj.amounts("lp", year)
+        lp_amounts = proj.amounts("lp", year)[list(resolved.scenario.pools)]
         years.append({
             "year": year,
             "pooled_cost_eur": {p: round(float(v), 2) for p, v in

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.data.assumptions import apply_overrides, assumption_values, load_assumptions
+from model.data.assumptions import apply_overrides, load_assumptions
 from model.data.estimate import complete_communes, drf_per_hab, potentiel_financier_per_hab
 from model.data.schema import NUMERIC
 from model.errors import InputError

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from model.costs import POOL_LABELS_FR
 from model.projection import EPCI_ID
-from model.report.labels import COLUMN_LABELS_FR, METHOD_LABELS_FR, french
+from model.report.labels import METHOD_LABELS_FR, french
 from model.report.tables import assumptions_table, commune_table, method_comparison
 
 INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",

@@ -1,0 +1,40 @@
+"""The scissor year on constructed cases where the answer is known by hand."""
+
+import pandas as pd
+
+from model.projection import add_indicators, scissor_table, scissor_year
+
+THRESHOLDS = {"teb_alert": 0.10, "teb_degraded": 0.07, "digital_burden_threshold": 0.019}
+
+
+def test_scissor_year_first_crossing():
+    s = pd.Series([0.14, 0.12, 0.099, 0.11, 0.05], index=range(2026, 2031))
+    assert scissor_year(s, 0.10, "below") == 2028
+    assert scissor_year(s, 0.01, "below") is None
+    assert scissor_year(s, 0.13, "above") == 2026
+
+
+def test_hand_computed_scissor_and_years_gained():
+    # RRF 1,000,000 € flat; other spending 860,000 € flat; digital alone 20,000 € + 10,000 €/yr,
+    # pooled 15,000 € + 5,000 €/yr. TEB alone = (140,000 - 20,000 - 10,000 k) / 1e6:
+    # 2026 12 %, 2027 11 %, 2028 10 %, 2029 9 % -> alert (< 10 %) in 2029.
+    # Pooled: 12.5 %, 12 %, 11.5 %, 11 %, 10.5 %, 10 %, 9.5 % -> 2032. Pooling buys 3 years.
+    years = list(range(2026, 2033))
+    k = pd.Series(range(7))
+    frame = pd.DataFrame({
+        "year": years, "commune": "41001", "name": "Exemple",
+        "rrf_eur": 1_000_000.0, "other_drf_eur": 860_000.0,
+        "digital_standalone_eur": 20_000.0 + 10_000.0 * k,
+        "digital_pooled_eur": 15_000.0 + 5_000.0 * k,
+    })
+    proj = add_indicators(frame, THRESHOLDS)
+    table = scissor_table(proj, THRESHOLDS).set_index("indicator")
+    assert table.loc["teb_alert", "year_standalone"] == 2029
+    assert table.loc["teb_alert", "year_pooled"] == 2032
+    assert table.loc["teb_alert", "years_gained"] == 3
+    # TEB alone 7 % is crossed when 20,000 + 10,000 k > 70,000, i.e. k = 6 -> 2032 (6 %)
+    assert table.loc["teb_degraded", "year_standalone"] == 2032
+    assert pd.isna(table.loc["teb_degraded", "year_pooled"])
+    # digital burden > 1.9 %: alone from 2026 (2 %), pooled when 15,000 + 5,000 k > 19,000 -> 2027
+    assert table.loc["digital_burden", "year_standalone"] == 2026
+    assert table.loc["digital_burden", "year_pooled"] == 2027
