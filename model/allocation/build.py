@@ -7,6 +7,8 @@ commune-level groups have an empty pool (``standalone____41018``). Variables are
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pulp
 
 from model.allocation.fast import RoundSolution
 from model.allocation.inputs import AllocationInputs, Arrays, lp_name, to_arrays
+from model.errors import ModelError
 
 #: name -> (group, pool, commune)
 Registry = dict[str, tuple[str, str, str]]
@@ -92,25 +95,30 @@ def add_incremental(lp: AllocationLP, arr: Arrays) -> None:
         lp.add(_total(lp, i, n_pools) >= float(arr.incremental[i]), "incremental", "", commune)
 
 
-def add_burden(lp: AllocationLP, arr: Arrays, fixed: dict[int, float] | None = None) -> None:
+def add_burden(
+    lp: AllocationLP, arr: Arrays, fixed: dict[int, float] | None = None, margin: float = 1e-12
+) -> None:
     """Burden: each commune's total is at most ``t`` times its capacity.
 
     .. math:: \\sum_p x_{ip} \\le t \\, cap_i \\quad \\forall i
 
-    A commune fixed by the leximin at level ``t_k`` gets ``sum_p x_ip <= t_k cap_i`` instead.
+    A commune fixed by the leximin at level ``t_k`` gets ``sum_p x_ip <= t_k cap_i`` instead
+    (times ``1 + margin``: CBC reports values to 8 significant digits only).
     """
     fixed = fixed or {}
     n_pools = len(arr.pools)
     for i, commune in enumerate(arr.communes):
         total = _total(lp, i, n_pools)
         if i in fixed:
-            bound = fixed[i] * float(arr.capacity[i]) * (1 + 1e-12)
+            bound = fixed[i] * float(arr.capacity[i]) * (1 + margin)
             lp.add(total <= bound, "burden", "", commune)
         else:
             lp.add(total - float(arr.capacity[i]) * lp.t <= 0, "burden", "", commune)
 
 
-def build_allocation_lp(arr: Arrays, fixed: dict[int, float] | None = None) -> AllocationLP:
+def build_allocation_lp(
+    arr: Arrays, fixed: dict[int, float] | None = None, margin: float = 1e-12
+) -> AllocationLP:
     """The whole min-t LP (``fixed``: commune position -> burden level from earlier rounds)."""
     prob = pulp.LpProblem("allocation", pulp.LpMinimize)
     x = {
@@ -126,7 +134,7 @@ def build_allocation_lp(arr: Arrays, fixed: dict[int, float] | None = None) -> A
     add_usage_upper(lp, arr)
     add_standalone(lp, arr)
     add_incremental(lp, arr)
-    add_burden(lp, arr, fixed)
+    add_burden(lp, arr, fixed, margin)
     return lp
 
 
@@ -137,10 +145,23 @@ def write_lp(inputs: AllocationInputs, path: str | Path) -> AllocationLP:
     return lp
 
 
+def cbc_path() -> str:
+    """The CBC binary: ``cbc`` on PATH (PuLP 4 with ``pulp[cbc]``), else PuLP 3's bundled one."""
+    found = shutil.which("cbc")
+    if found:
+        return found
+    from pulp.apis import coin_api  # PuLP 3.x ships CBC inside the package
+
+    path = os.path.abspath(coin_api.pulp_cbc_path)
+    if not os.access(path, os.X_OK):
+        raise ModelError("Solveur CBC introuvable : installez `pulp[cbc]` ou choisissez HiGHS.")
+    return path
+
+
 def pulp_solver(name: str) -> pulp.LpSolver:
     """The PuLP solver for a path name (``pulp-cbc`` or ``pulp-highs``), silent."""
     if name == "pulp-cbc":
-        return pulp.PULP_CBC_CMD(msg=False)
+        return pulp.COIN_CMD(path=cbc_path(), msg=False)
     if name == "pulp-highs":
         return pulp.HiGHS(msg=False)
     raise ValueError(f"Solveur PuLP inconnu : {name}")
@@ -158,7 +179,8 @@ class PulpBackend:
     def solve(self) -> RoundSolution:
         arr = self.arr
         n, n_pools = len(arr.communes), len(arr.pools)
-        lp = self.lp = build_allocation_lp(arr, self.fixed)
+        margin = 1e-8 if self.name == "pulp-cbc" else 1e-12
+        lp = self.lp = build_allocation_lp(arr, self.fixed, margin)
         lp.problem.solve(pulp_solver(self.name))
         if pulp.LpStatus[lp.problem.status] != "Optimal":
             return RoundSolution(False, np.nan, np.zeros((n, n_pools)), np.zeros(n), {})

@@ -49,7 +49,7 @@ def binding_table(
     t_star = np.nanmax(level) if np.isfinite(level).any() else np.nan
 
     def add(i: int, group: str, pool: str, detail: str) -> None:
-        commune = arr.communes[i]
+        commune = communes[i]
         name = lp_name(group, pool, commune)
         where = f" pour « {pool} »" if pool else ""
         rows.append({
@@ -60,12 +60,14 @@ def binding_table(
             "explanation_fr": f"{inputs.label(commune)} : {detail}{where}.",
         })
 
-    for i in range(len(arr.communes)):
+    pools = arr.pools.tolist()
+    communes = arr.communes.tolist()
+    for i in range(len(communes)):
         if totals[i] >= arr.standalone[i] - tol:
             add(i, "standalone", "", f"{MEANING_FR['standalone']} ({eur_fr(arr.standalone[i] * SCALE_EUR)})")
         if arr.incremental[i] > 0 and totals[i] <= arr.incremental[i] + tol:
             add(i, "incremental", "", f"{MEANING_FR['incremental']} ({eur_fr(arr.incremental[i] * SCALE_EUR)})")
-        for p, pool in enumerate(arr.pools):
+        for p, pool in enumerate(pools):
             if arr.upper[i, p] <= arr.lower[i, p]:
                 continue  # no usage, nothing to explain
             if x[i, p] <= arr.lower[i, p] + tol:

@@ -9,7 +9,8 @@ unique leximin (egalitarian) totals.
 
 The totals do not pin down how each commune's total divides between pools, so `breakdown`
 picks, among all feasible splits with those totals, the one closest to the commune's usage
-profile (a strictly convex QP, hence unique and independent of the solver path).
+profile (a strictly convex separable QP, hence unique and independent of the solver path),
+solved in closed form up to P-1 pool multipliers.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import highspy
 import numpy as np
 
-from model.allocation.fast import INF, RoundSolution, new_highs
+from model.allocation.fast import RoundSolution
 from model.allocation.inputs import Arrays
 from model.errors import ModelError
 
@@ -77,49 +77,89 @@ def run_leximin(backend: Backend, n: int, leximin: bool = True) -> LeximinOutcom
     return LeximinOutcome(first, sol, level, round_fixed, rounds)
 
 
-def breakdown(arr: Arrays, totals: np.ndarray) -> np.ndarray:
+def _consistent(arr: Arrays, totals: np.ndarray) -> np.ndarray:
+    """Totals within each commune's band range and summing exactly to the pools' total.
+
+    Solver output is only accurate to its tolerance (CBC prints 8 significant digits); the
+    small mismatch goes to the communes in proportion to their room in the usage band.
+    """
+    lo, hi = arr.lower.sum(axis=1), arr.upper.sum(axis=1)
+    s = np.clip(totals, lo, hi)
+    gap = float(arr.total.sum() - s.sum())
+    room = (hi - s) if gap > 0 else (s - lo)
+    if gap != 0 and room.sum() > 0:
+        s = s + gap * room / room.sum()
+    return s
+
+
+def breakdown(arr: Arrays, totals: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
     """Split each commune's fixed total across pools: the unique feasible split nearest its usage.
 
     Minimise ``sum_ip (x_ip - g_ip)^2 / g_ip`` with ``g_ip = s_i u_ip / sum_q u_iq`` (the
     commune's total spread like its usage-key amounts ``u_ip = k_ip T_p``), subject to
     ``sum_p x_ip = s_i``, ``sum_i x_ip = T_p`` and the usage band. Money in millions of euros.
+
+    The KKT conditions give ``x_ip = clip(g_ip (1 + a_i + b_p), lo_ip, hi_ip)``. For given pool
+    multipliers ``b`` each ``a_i`` solves a monotone piecewise-linear equation exactly
+    (vectorised over communes); ``b`` (P-1 unknowns, ``b_0 = 0``) comes from a damped
+    semismooth Newton method on the pool balances. Returns `fallback` if it does not converge.
     """
     n, n_pools = arr.usage.shape
+    totals = _consistent(arr, totals)
     usage_tot = arr.usage.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = np.where(usage_tot > 0, totals[:, None] * arr.usage / usage_tot, totals[:, None] / n_pools)
-    g = g.ravel()
-    free = arr.upper.ravel() > arr.lower.ravel()
-    scale = np.where(free, np.maximum(g, 1e-9), 1.0)
-    nx = n * n_pools
-    h = new_highs()
-    h.setOptionValue("solver", "choose")
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = nx, n_pools + n
-    lp.col_cost_ = -2.0 * g / scale
-    lp.col_lower_ = arr.lower.ravel()
-    lp.col_upper_ = arr.upper.ravel()
-    lp.row_lower_ = np.concatenate([arr.total, totals])
-    lp.row_upper_ = np.concatenate([arr.total, totals])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.arange(0, 2 * nx + 1, 2, dtype=np.int32)
-    lp.a_matrix_.index_ = np.stack(
-        [np.tile(np.arange(n_pools), n), n_pools + np.repeat(np.arange(n), n_pools)], axis=1
-    ).ravel().astype(np.int32)
-    lp.a_matrix_.value_ = np.ones(2 * nx)
-    model = highspy.HighsModel()
-    model.lp_ = lp
-    model.hessian_.dim_ = nx
-    model.hessian_.format_ = highspy.HessianFormat.kTriangular
-    model.hessian_.start_ = np.arange(nx + 1, dtype=np.int32)
-    model.hessian_.index_ = np.arange(nx, dtype=np.int32)
-    model.hessian_.value_ = 2.0 / scale
-    h.passModel(model)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise ModelError("La répartition par pool des totaux leximin a échoué (QP HiGHS).")
-    x = np.asarray(h.getSolution().col_value).reshape(n, n_pools)
-    return np.clip(x, arr.lower, arr.upper)
+        share = np.where(usage_tot > 0, arr.usage / usage_tot, 1.0 / n_pools)
+    g = totals[:, None] * share
+    lo, hi = arr.lower, arr.upper
+    tol = 1e-11 * max(1.0, float(arr.total.sum()))
+
+    def inner(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k_lo = np.where(g > 0, lo / g - 1 - b, 0.0)
+            k_hi = np.where(g > 0, hi / g - 1 - b, 0.0)
+        knots = np.sort(np.concatenate([k_lo, k_hi], axis=1), axis=1)  # (n, 2P)
+        vals = np.clip(g[:, None, :] * (1 + knots[:, :, None] + b), lo[:, None, :],
+                       hi[:, None, :]).sum(axis=2)  # phi_i at each knot, nondecreasing
+        k = np.clip((vals <= totals[:, None]).sum(axis=1) - 1, 0, 2 * n_pools - 2)
+        rows = np.arange(n)
+        v0, v1 = vals[rows, k], vals[rows, k + 1]
+        a0, a1 = knots[rows, k], knots[rows, k + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(v1 > v0, (totals - v0) / (v1 - v0), 0.0)
+        a = a0 + np.clip(frac, 0.0, 1.0) * (a1 - a0)
+        x = np.clip(g * (1 + a[:, None] + b), lo, hi)
+        return a, x
+
+    b = np.zeros(n_pools)
+    _, x = inner(b)
+    resid = x.sum(axis=0) - arr.total
+    for _ in range(100):
+        norm = np.abs(resid).max()
+        if norm <= tol:
+            return x
+        a, _ = inner(b)
+        z = g * (1 + a[:, None] + b)
+        free = ((z > lo) & (z < hi)).astype(float) * g
+        big = free.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = np.where(big > 0, 1.0 / big, 0.0)
+        jac = np.diag(free.sum(axis=0)) - (free * w[:, None]).T @ free
+        sub = jac[1:, 1:] + 1e-14 * np.eye(n_pools - 1)
+        try:
+            step = np.concatenate([[0.0], np.linalg.solve(sub, -resid[1:])])
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        while t > 1e-10:
+            _, x_new = inner(b + t * step)
+            r_new = x_new.sum(axis=0) - arr.total
+            if np.abs(r_new).max() < (1 - 1e-4 * t) * norm:
+                b, x, resid = b + t * step, x_new, r_new
+                break
+            t /= 2
+        else:
+            break
+    return fallback if fallback is not None else x
 
 
-__all__ = ["INF", "LeximinOutcome", "breakdown", "run_leximin"]
+__all__ = ["LeximinOutcome", "breakdown", "run_leximin"]
