@@ -61,6 +61,7 @@ def _template(args) -> int:
 
 def _run(args) -> int:
     from model.report.export import write_outputs
+    from model.report.labels import INDICATOR_LABELS_FR
     from model.run import run
     from model.scenario import Scenario
 
@@ -76,10 +77,14 @@ def _run(args) -> int:
         print(f"  {y['year']} : coût mutualisé {fr_number(pooled)} € contre {fr_number(alone)} € "
               f"isolément, charge maximale t* = {fr_number(100 * y['max_burden'], 3)} % "
               f"({y['solver_status']})")
-    epci_scissor = s["scissor_years"]["epci"]
-    for ind, years in epci_scissor.items():
-        print(f"  ciseau {ind} : mutualisé {years['pooled'] or 'aucun'}, "
-              f"isolé {years['standalone'] or 'aucun'}")
+    print("Année du ciseau (EPCI ; communes concernées, mutualisé / isolé) :")
+    communes = s["scissor_years"]["communes"]
+    for ind, years in s["scissor_years"]["epci"].items():
+        c = communes.get(ind, {})
+        print(f"  {INDICATOR_LABELS_FR[ind]} : mutualisé {years['pooled'] or 'jamais'}, "
+              f"isolé {years['standalone'] or 'jamais'} ; "
+              f"{c.get('communes_crossing_pooled', 0)} / {c.get('communes_crossing_standalone', 0)}"
+              " communes")
     print(f"Résultats écrits dans {out}/")
     return 0
 

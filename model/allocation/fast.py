@@ -14,6 +14,8 @@ and one row bound, and `run()` restarts from the previous basis.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -85,9 +87,31 @@ def build_matrix(arr: Arrays) -> Matrix:
     )
 
 
+_BANNER_SILENCED = False
+
+
+def _silent_first_highs() -> highspy.Highs:
+    """HiGHS prints its banner to the C stdout on the first instance of a process, before any
+    option can be set; swallow it so the CLI and notebooks show only our own output."""
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SILENCED = True
+    return h
+
+
 def new_highs() -> highspy.Highs:
     """A silent, single-threaded HiGHS instance using dual simplex."""
-    h = highspy.Highs()
+    h = _silent_first_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("solver", "simplex")
