@@ -42,7 +42,9 @@ def binding_words(binding: pd.DataFrame) -> pd.Series:
     b = binding.copy()
     b["rank"] = b["group"].map({g: i for i, g in enumerate(BINDING_ORDER)}).fillna(99)
     b = b.sort_values(["commune", "rank"])
-    return b.groupby("commune")["explanation_fr"].agg(lambda s: " ; ".join(dict.fromkeys(s)))
+    # explanations start with "Name (code) : "; the table already names the commune
+    text = b["explanation_fr"].str.replace(r"^.*?\(\w+\) : ", "", regex=True).str.rstrip(".")
+    return text.groupby(b["commune"]).agg(lambda s: " ; ".join(dict.fromkeys(s)))
 
 
 def method_comparison(result, year: int | None = None) -> pd.DataFrame:
