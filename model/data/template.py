@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
 from pathlib import Path
 
 from model.data.bundled import DATA_VINTAGE, Epci
 from model.data.schema import INDEX, LABELS_FR, NUMERIC
 from model.errors import InputError, Problem
+from model.xlsx import reproducible_xlsx
 
 #: Column order of the template: code, name, then every numeric field.
 COLUMNS = (INDEX, "name", *NUMERIC)
@@ -62,8 +61,6 @@ COLUMN_NOTES: dict[str, tuple[str, str, str]] = {
 WIDTHS = {INDEX: 13, "name": 30}
 
 #: Fixed timestamp written into the XLSX so that regenerated templates are identical.
-_FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
-_FIXED_W3CDTF = "2026-01-01T00:00:00Z"
 
 
 def write_template(path: str | Path, epci: Epci | None = None) -> Path:
@@ -147,7 +144,7 @@ def _xlsx_bytes(epci: Epci | None) -> bytes:
     _add_notice(workbook.create_sheet(NOTICE), epci)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _reproducible(buffer.getvalue())
+    return reproducible_xlsx(buffer.getvalue())
 
 
 def _add_notice(sheet, epci: Epci | None) -> None:
@@ -202,22 +199,6 @@ def _add_notice(sheet, epci: Epci | None) -> None:
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
         sheet.cell(row=row, column=1).alignment = wrap
         sheet.row_dimensions[row].height = 32
-
-
-def _reproducible(data: bytes) -> bytes:
-    """Same bytes on every run: fixed zip entry times and document timestamps."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>" + _FIXED_W3CDTF.encode(), content)
-            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, content)
-    return out.getvalue()
 
 
 def _write(path: Path, data: bytes) -> None:

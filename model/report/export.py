@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -19,12 +18,12 @@ from model.costs import POOL_LABELS_FR
 from model.projection import EPCI_ID
 from model.report.labels import METHOD_LABELS_FR, french
 from model.report.tables import assumptions_table, commune_table, method_comparison
+from model.xlsx import reproducible_xlsx
 
 INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",
                  "incremental_eur", "band_lo_eur", "band_hi_eur", "capacity_eur", "estimated"]
 ALLOCATION_COLUMNS = ["year", "method", "payer_id", "payer_name", "pool", "amount_eur"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def escape_formula(value):
@@ -159,7 +158,7 @@ def write_report(result, path: Path) -> None:
     wb.properties.creator = "mutualisation-cost-modeller"
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_normalise_xlsx(buf.getvalue()))
+    path.write_bytes(reproducible_xlsx(buf.getvalue()))
 
 
 def _isna(v) -> bool:
@@ -186,26 +185,3 @@ def _format_sheet(ws, columns: list[str]) -> None:
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = fmt
         ws.column_dimensions[letter].width = min(45, max(10, len(name) * 0.9))
-
-
-def _normalise_xlsx(data: bytes) -> bytes:
-    """Fix the zip entry dates and document timestamps so the same run gives the same bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _strip_dates(content)
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = info.external_attr
-            dst.writestr(zi, content)
-    return out.getvalue()
-
-
-def _strip_dates(core_xml: bytes) -> bytes:
-    import re
-
-    return re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                  rb"\g<1>2000-01-01T00:00:00Z\g<3>", core_xml)
