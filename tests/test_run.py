@@ -201,3 +201,46 @@ def test_cli_epci_show_and_list(capsys):
     assert "43 communes" in out and "106 574 habitants" in out and "Blois" in out
     assert main(["epci", "list", "beauce", "-d", "45"]) == 0
     assert "Beauce Loirétaine" in capsys.readouterr().out
+
+
+def test_user_figures_override_and_are_not_estimated(tmp_path):
+    from model.data.bundled import load_epci
+
+    codes = load_epci("200035764").communes.index
+    csv = tmp_path / "communes.csv"
+    csv.write_text(
+        "Code INSEE;Commune;Population;Agents (ETP);Potentiel financier (€)\n"
+        f"{codes[0]};X;2 700;55;2 900 000,50\n", encoding="cp1252")
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(f"epci: '200035764'\ndata_file: {csv.name}\n", encoding="utf-8")
+    result = run(Scenario.from_yaml(scenario_file))
+    communes = result.resolved.communes
+    assert communes.values.loc[codes[0], "agents"] == 55
+    assert communes.values.loc[codes[0], "potentiel_financier_eur"] == 2_900_000.5
+    assert communes.values.loc[codes[0], "population"] == 2700
+    assert not communes.estimated.loc[codes[0], "agents"]
+    assert communes.estimated.loc[codes[1], "agents"]
+    inputs = result.projection.inputs
+    row = inputs[(inputs["payer_id"] == codes[0]) & (inputs["year"] == 2026)].iloc[0]
+    assert row["capacity_eur"] == 2_900_000.5
+
+
+def test_bad_user_file_exits_non_zero_and_writes_nothing(tmp_path, capsys):
+    csv = tmp_path / "communes.csv"
+    csv.write_text("Code INSEE;Population\n45093;-12\n99999;100\n", encoding="utf-8")
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(f"epci: '200035764'\ndata_file: {csv.name}\n", encoding="utf-8")
+    assert main(["run", str(scenario_file), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "communes.csv" in err and "ligne 2" in err and "Population" in err
+    assert "ligne 3" in err and "99999" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_template_round_trip(tmp_path, capsys):
+    from model.data.userfile import read_user_table
+
+    path = tmp_path / "modele.xlsx"
+    assert main(["template", "beauce loiretaine", "--out", str(path)]) == 0
+    table = read_user_table(path)
+    assert len(table) == 23 and table["population"].sum() == 16991
