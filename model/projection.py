@@ -100,6 +100,7 @@ def allocation_inputs(resolved: ResolvedScenario, yc: YearCosts) -> AllocationIn
         capacity=yc.capacity,
         band=(float(alloc["band_lo"]), float(alloc["band_hi"])),
         names=resolved.communes.names,
+        burden_cap=None if alloc.get("burden_cap") is None else float(alloc["burden_cap"]),
     )
 
 

@@ -126,7 +126,8 @@ def build_allocation_lp(
         for i, commune in enumerate(arr.communes)
         for p, pool in enumerate(arr.pools)
     }
-    t = prob.add_variable("t_max_burden")
+    cap = float(arr.burden_cap) if np.isfinite(arr.burden_cap) else None
+    t = prob.add_variable("t_max_burden", upBound=cap)
     prob.setObjective(pulp.LpAffineExpression([(t, 1.0)]))
     lp = AllocationLP(prob, x, t)
     add_balance(lp, arr)

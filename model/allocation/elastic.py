@@ -29,6 +29,7 @@ VIOLATION_FR = {
     "usage_upper": "paie plus que le plafond de la bande d'usage",
     "standalone": "paie plus que son coût isolé",
     "incremental": "paie moins que son coût incrémental",
+    "burden": "dépasse le plafond de charge",
 }
 
 
@@ -77,6 +78,11 @@ def solve_elastic(arr: Arrays, solver: str = "pulp-highs") -> ElasticSolution:
         prob += total - s_sa <= float(arr.standalone[i]), f"standalone____{commune}"
         prob += total + s_inc >= float(arr.incremental[i]), f"incremental____{commune}"
         prob += total - float(arr.capacity[i]) * t <= 0, f"burden____{commune}"
+        if np.isfinite(arr.burden_cap):
+            s_cap = slack("burden", i, -1)
+            slacks[("burden", i, -1)] = s_cap
+            cap_eur = float(arr.burden_cap * arr.capacity[i])
+            prob += total - s_cap <= cap_eur, f"burden_cap____{commune}"
     weighted = pulp.LpAffineExpression(penalty)
     prob.setObjective(weighted)
     prob.solve(pulp_solver(solver))
@@ -113,6 +119,8 @@ def _tight_groups(arr: Arrays, x: np.ndarray, i: int) -> list[tuple[str, str]]:
         groups.append(("standalone", ""))
     if arr.incremental[i] > 0 and total <= arr.incremental[i] + tol:
         groups.append(("incremental", ""))
+    if np.isfinite(arr.burden_cap) and total >= arr.burden_cap * arr.capacity[i] - tol:
+        groups.append(("burden", ""))
     return groups
 
 

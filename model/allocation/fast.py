@@ -79,7 +79,7 @@ def build_matrix(arr: Arrays) -> Matrix:
         a=a,
         cost=cost,
         col_lower=np.concatenate([arr.lower.ravel(), [-INF]]),
-        col_upper=np.concatenate([arr.upper.ravel(), [INF]]),
+        col_upper=np.concatenate([arr.upper.ravel(), [min(arr.burden_cap, INF)]]),
         row_lower=np.concatenate([arr.total, arr.incremental, np.full(n, -INF)]),
         row_upper=np.concatenate([arr.total, arr.standalone, np.zeros(n)]),
         n=n,

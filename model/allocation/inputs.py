@@ -32,6 +32,8 @@ class AllocationInputs:
     capacity : index ``commune``; ability to pay (euros > 0), potentiel financier by default.
     band : ``(lo, hi)`` multipliers around the usage share.
     names : optional ``commune -> display name`` used in French explanations.
+    burden_cap : optional ceiling on every commune's burden (ratio of its capacity): the
+        ability-to-pay bound ``sum_p x_ip <= cap * capacity_i``, i.e. ``t <= cap``.
     """
 
     to_split: pd.Series
@@ -41,6 +43,7 @@ class AllocationInputs:
     capacity: pd.Series
     band: tuple[float, float] = (0.5, 2.0)
     names: pd.Series | None = None
+    burden_cap: float | None = None
 
     @property
     def communes(self) -> pd.Index:
@@ -89,6 +92,7 @@ class Arrays:
     incremental: np.ndarray  # (n,) sum_p inc_ip
     capacity: np.ndarray  # (n,)
     usage: np.ndarray  # (n, P) k_ip * to_split_p (the usage-key amounts)
+    burden_cap: float = np.inf  # ceiling on t (ratio); inf when there is none
 
 
 def check_inputs(inputs: AllocationInputs) -> None:
@@ -126,6 +130,10 @@ def check_inputs(inputs: AllocationInputs) -> None:
     if not 0 <= lo <= hi:
         problems.append(Problem(f"Bande d'usage invalide ({lo}, {hi}) : il faut 0 ≤ bas ≤ haut.",
                                 column="band"))
+    cap = inputs.burden_cap
+    if cap is not None and not (np.isfinite(cap) and cap > 0):
+        problems.append(Problem(f"Plafond de charge invalide ({cap}) : il faut un ratio > 0.",
+                                column="burden_cap"))
     if problems:
         raise InputError(problems)
 
@@ -151,6 +159,7 @@ def to_arrays(inputs: AllocationInputs) -> Arrays:
         incremental=np.maximum(inc.sum(axis=1), 0.0) / SCALE_EUR,
         capacity=inputs.capacity.reindex(communes).to_numpy(dtype=float) / SCALE_EUR,
         usage=usage,
+        burden_cap=np.inf if inputs.burden_cap is None else float(inputs.burden_cap),
     )
 
 

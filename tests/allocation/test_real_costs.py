@@ -55,3 +55,29 @@ def test_impossible_band_is_diagnosed_not_crashed():
     assert result.diagnosis["explanation_fr"].str.len().gt(0).all()
     for pool in inputs.to_split.index:  # amounts still balance
         assert round(result.amounts[pool].sum(), 2) == round(inputs.to_split[pool], 2)
+
+
+@pytest.mark.parametrize("solver", ["highs-fast", "pulp-highs"])
+def test_burden_cap_above_optimum_changes_nothing(solver):
+    plain = allocate_lp(real_inputs("200035764"), solver=solver)
+    capped = allocate_lp(real_inputs("200035764", allocation={
+        "burden_cap": plain.max_burden * 1.01}), solver=solver)
+    assert capped.status == "optimal"
+    assert (capped.amounts == plain.amounts).all().all()
+
+
+@pytest.mark.parametrize("solver", ["highs-fast", "pulp-cbc"])
+def test_burden_cap_below_optimum_is_diagnosed(solver):
+    t_star = allocate_lp(real_inputs("200035764")).max_burden
+    inputs = real_inputs("200035764", allocation={"burden_cap": 0.8 * t_star})
+    result = allocate_lp(inputs, solver=solver)
+    assert result.status == "infeasible"
+    over = result.diagnosis[result.diagnosis["group"] == "burden"]
+    assert len(over) > 0 and over["slack_eur"].gt(0).any()
+    assert over["explanation_fr"].str.contains("plafond de charge").all()
+    # the diagnosed excess is what the communes pay above the cap
+    paid = result.raw.sum(axis=1)
+    cap_eur = 0.8 * t_star * inputs.capacity
+    excess = (paid - cap_eur).clip(lower=0)
+    rows = over[over["slack_eur"] > 0].set_index("commune")["slack_eur"]
+    assert rows.to_numpy() == pytest.approx(excess.reindex(rows.index).to_numpy(), abs=0.01)
