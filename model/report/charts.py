@@ -63,7 +63,7 @@ def _sizes(big: bool) -> dict:
             "width": 560, "height": 320, "stroke": 2.5, "text": 12, "point": 70}
 
 
-def _finish(chart, big: bool, title: str, subtitle: str | None = None):
+def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = None):
     """French locale, font sizes and a titled, plain look (no gridlines clutter)."""
     s = _sizes(big)
     params = {"text": title, "fontSize": s["title"], "anchor": "start"}
@@ -138,7 +138,7 @@ def scissor_chart(projection: pd.DataFrame, scissor: pd.DataFrame | None = None,
         y=alt.Y("index:Q", title=f"Indice (base 100 en {years[0]})", scale=y_scale),
         color=alt.Color("series:N", title=None, sort=order,
                         scale=alt.Scale(domain=order, range=colours)),
-        strokeDash=alt.StrokeDash("series:N", sort=order, legend=None,
+        strokeDash=alt.StrokeDash("series:N", title=None, sort=order,
                                   scale=alt.Scale(domain=order, range=[[1, 0], [8, 4], [1, 0]])),
         tooltip=[alt.Tooltip("series:N", title="Série"), alt.Tooltip("year:O", title="Année"),
                  alt.Tooltip("index:Q", title="Indice", format=".1f"),
@@ -146,11 +146,18 @@ def scissor_chart(projection: pd.DataFrame, scissor: pd.DataFrame | None = None,
     )
     lines = base.mark_line(strokeWidth=s["stroke"], point=alt.OverlayMarkDef(size=s["point"]))
     marks = scissor_years(scissor, commune, indicator)
+    first_commune = False
+    if commune == EPCI_ID and not any(marks.values()) and scissor is not None:
+        rows = scissor[(scissor["indicator"] == indicator) & (scissor["commune"] != EPCI_ID)]
+        firsts = {case: rows[f"year_{case}"].min() for case in ("pooled", "standalone")}
+        marks = {k: (None if pd.isna(v) else int(v)) for k, v in firsts.items()}
+        first_commune = any(marks.values())
+    prefix = "1re commune" if first_commune else "Ciseau"
     rule_rows = []
-    for case, label in (("standalone", "seule"), ("pooled", "mutualisé")):
+    for case, label in (("standalone", "chacune seule"), ("pooled", "mutualisé")):
         year = marks[case]
         if year is not None:
-            rule_rows.append({"year": year, "case": case, "label": f"Ciseau ({label}) : {year}"})
+            rule_rows.append({"year": year, "case": case, "label": f"{prefix}, {label} : {year}"})
     layers = [lines]
     if rule_rows:
         rules = pd.DataFrame(rule_rows)
@@ -160,17 +167,21 @@ def scissor_chart(projection: pd.DataFrame, scissor: pd.DataFrame | None = None,
             color=alt.value("#333"),
             tooltip=[alt.Tooltip("label:N", title="Année du ciseau")],
         )
-        text = alt.Chart(rules).mark_text(align="left", dx=6, baseline="top", fontSize=s["text"],
-                                          fontWeight="bold").encode(
-            x="year:O", y=alt.value(6), yOffset=alt.YOffset("case:N"),
-            text="label:N", color=alt.value("#333"))
-        layers += [rule, text]
+        layers.append(rule)
+        for i, row in enumerate(rule_rows):
+            layers.append(alt.Chart(pd.DataFrame([row])).mark_text(
+                align="left", dx=6, baseline="top", fontSize=s["text"], fontWeight="bold").encode(
+                x="year:O", y=alt.value(6 + i * (s["text"] + 6)), text="label:N",
+                color=alt.value("#333")))
     phrase = SCISSOR_PHRASE_FR.get(indicator, INDICATOR_LABELS_FR.get(indicator, indicator))
     if not rule_rows:
-        note = f"d'ici {years[-1]}, {phrase} : jamais"
+        note = f"D'ici {years[-1]}, {phrase} : jamais."
+    elif first_commune:
+        note = (f"Année du ciseau : première année où, dans une commune, {phrase} "
+                "(jamais pour l'ensemble).")
     else:
-        note = f"année du ciseau : première année où {phrase}"
-    subtitle = f"{name} — indices base 100 en {years[0]} ; {note}"
+        note = f"Année du ciseau : première année où {phrase}."
+    subtitle = [f"{name} — indices base 100 en {years[0]}", note]
     chart = alt.layer(*layers).properties(width=width or s["width"], height=height or s["height"])
     return _finish(chart, big, title or "L'effet ciseau : coûts numériques et recettes", subtitle)
 
@@ -322,7 +333,6 @@ def allocation_chart(allocation: pd.DataFrame, inputs: pd.DataFrame, year: int |
     tick = alt.Chart(ticks).mark_tick(thickness=max(2, s["stroke"]), color="#000",
                                       size=12 if not big else 22).encode(
         y=y, x="standalone_eur:Q",
-        shape=alt.Shape("label:N", title=None, legend=alt.Legend(symbolType="stroke")),
         tooltip=[alt.Tooltip("commune:N", title="Commune"),
                  alt.Tooltip("standalone_eur:Q", title=STANDALONE_FR + " (€)", format=",.0f")],
     )
@@ -332,7 +342,8 @@ def allocation_chart(allocation: pd.DataFrame, inputs: pd.DataFrame, year: int |
     total = inp[inp["payer_id"] != EPCI_ID]["payer_id"].nunique()
     shown = f"les {len(sa)} communes au coût isolé le plus élevé" if len(sa) < total else (
         f"les {total} communes")
-    subtitle = f"{METHOD_LABELS_FR.get(method, method)}, {year} ; {shown}"
+    subtitle = (f"{METHOD_LABELS_FR.get(method, method)}, {year} ; {shown} ; "
+                f"trait noir : {STANDALONE_FR.lower()}")
     return _finish(chart, big, "Part payée par service et coût si la commune achète seule",
                    subtitle)
 
@@ -373,14 +384,13 @@ def method_comparison_chart(allocation: pd.DataFrame, inputs: pd.DataFrame,
     tick = alt.Chart(ticks).mark_tick(thickness=max(2, s["stroke"]), color="#000",
                                       size=12 if not big else 22).encode(
         y=y, x="standalone_eur:Q",
-        shape=alt.Shape("label:N", title=None, legend=alt.Legend(symbolType="stroke")),
         tooltip=[alt.Tooltip("commune:N", title="Commune"),
                  alt.Tooltip("standalone_eur:Q", title=STANDALONE_FR + " (€)", format=",.0f")])
     height = max(160, len(order) * (34 if big else 22))
-    chart = alt.layer(points, tick).resolve_scale(shape="independent").properties(
+    chart = alt.layer(points, tick).properties(
         width=width or s["width"], height=height)
     subtitle = (f"{year} ; en gros : {METHOD_LABELS_FR.get(chosen, chosen)} ; "
-                f"{len(order)} communes au coût isolé le plus élevé")
+                f"trait noir : {STANDALONE_FR.lower()}")
     return _finish(chart, big, "Comparaison des méthodes de répartition", subtitle)
 
 

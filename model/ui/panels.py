@@ -1,0 +1,768 @@
+"""ipywidgets panels used by the notebooks: Simulateur, Effet ciseau and Plénière.
+
+The panels are thin: they turn widget values into a :class:`~model.scenario.Scenario`, ask a
+:class:`~model.ui.views.Simulation` for the matching view (the LP runs only when its inputs
+change) and redraw only the outputs whose inputs changed. Each chart is one ``alt.JupyterChart``
+whose ``.chart`` is replaced (offline: its JavaScript comes from vl-convert, nothing is fetched
+from the internet). Every error reaches the screen as a French message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+import altair as alt
+import ipywidgets as w
+import pandas as pd
+
+from model.costs import POOL_LABELS_FR, POOLS
+from model.data.assumptions import assumption_values, load_assumptions
+from model.data.bundled import DATA_DIR, load_epci, search_epci
+from model.errors import InputError, ModelError
+from model.report import charts
+from model.report.export import write_report
+from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
+from model.scenario import METHODS, Scenario
+from model.ui.views import (
+    Simulation,
+    View,
+    display_commune_table,
+    display_crossings,
+    html_table,
+    infeasible_message,
+    key_figures,
+    message_html,
+    scenario_overrides,
+)
+
+log = logging.getLogger(__name__)
+
+SCENARIO_DIR = DATA_DIR / "scenarios"
+DEFAULT_SCENARIO = SCENARIO_DIR / "beauce_loiretaine.yaml"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_SEARCH_HITS = 60
+WIDE = {"description_width": "initial"}
+
+
+def enable_offline_charts() -> None:
+    """Charts as widgets whose JavaScript is bundled by vl-convert: no CDN at view time.
+
+    ``alt.renderers.enable("jupyter", offline=True)`` only switches ``JupyterChart`` to offline
+    when a plain chart is displayed, so the class is switched explicitly as well (before any
+    ``JupyterChart`` is created: the script is copied into each widget at creation)."""
+    alt.renderers.enable("jupyter", offline=True)
+    alt.JupyterChart.enable_offline(offline=True)
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """French scenario names -> YAML paths of data/scenarios/."""
+    out = {}
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        try:
+            out[Scenario.from_yaml(path).name or path.stem] = path
+        except InputError:
+            continue
+    return out
+
+
+def as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    """A Scenario from a Scenario, a YAML path, a bundled scenario's file stem, or None."""
+    if scenario is None:
+        return Scenario.from_yaml(DEFAULT_SCENARIO)
+    if isinstance(scenario, Scenario):
+        return scenario
+    path = Path(scenario)
+    if not path.exists() and (SCENARIO_DIR / f"{path.stem}.yaml").exists():
+        path = SCENARIO_DIR / f"{path.stem}.yaml"
+    return Scenario.from_yaml(path)
+
+
+def placeholder_chart(text: str = "Aucun résultat à afficher") -> alt.Chart:
+    return alt.Chart(pd.DataFrame({"t": [text]})).mark_text(fontSize=16, color="#777").encode(
+        text="t:N").properties(width=400, height=60)
+
+
+def _slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "_".join("".join(c if c.isalnum() else " " for c in text).lower().split())[:60]
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of an unexpected error, for a French message (no stack, no traceback)."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__} : {first[:300]}"
+
+
+def _fr_pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}".replace(".", ",") + "\u202f%"
+
+
+class PercentSlider(w.HBox):
+    """A slider over a ratio with a French readout (« 5,0 % »); changes fire on release."""
+
+    def __init__(self, description: str, value: float, lo: float, hi: float, step: float,
+                 digits: int = 1):
+        self.digits = digits
+        self.slider = w.FloatSlider(value=value, min=lo, max=hi, step=step, readout=False,
+                                    continuous_update=False, description=description,
+                                    style=WIDE, layout=w.Layout(width="300px"))
+        self.readout = w.Label(_fr_pct(value, digits))
+        self.slider.observe(self._sync, "value")
+        super().__init__([self.slider, self.readout])
+
+    def _sync(self, change):
+        self.readout.value = _fr_pct(change["new"], self.digits)
+
+    @property
+    def value(self) -> float:
+        return self.slider.value
+
+    @value.setter
+    def value(self, v: float) -> None:
+        self.slider.value = v
+
+    def observe_value(self, fn) -> None:
+        self.slider.observe(fn, "value")
+
+
+class LiveChart:
+    """One ``alt.JupyterChart`` redrawn only when the signature of its inputs changes.
+
+    A chart that is not on screen (another tab) keeps its update pending and draws it when it
+    is shown (:meth:`flush`), so a widget change only pays for what the user sees.
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self.signature = None
+        self.pending: tuple | None = None
+        self.widget = alt.JupyterChart(placeholder_chart("Calcul en cours…"))
+        self.redraws = 0
+
+    def update(self, signature, *args, visible: bool = True, **kwargs) -> bool:
+        if signature == self.signature:
+            self.pending = None
+            return False
+        self.pending = (signature, args, kwargs)
+        return self.flush() if visible else False
+
+    def flush(self) -> bool:
+        """Draw the pending update, if any."""
+        if self.pending is None:
+            return False
+        signature, args, kwargs = self.pending
+        self.widget.chart = self.build(*args, **kwargs)
+        self.signature = signature
+        self.pending = None
+        self.redraws += 1
+        return True
+
+    def clear(self, text: str) -> None:
+        self.widget.chart = placeholder_chart(text)
+        self.signature = self.pending = None
+
+    @property
+    def spec(self) -> dict:
+        return self.widget.chart.to_dict()
+
+
+class Panel:
+    """Common plumbing: French status messages and display of the root widget."""
+
+    widget: w.Widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def show(self, text: str, kind: str = "info") -> None:
+        self.status.value = message_html(text, kind)
+
+    @property
+    def message(self) -> str:
+        """The text of the status box (for tests)."""
+        import html as _html
+        import re
+
+        return _html.unescape(re.sub(r"<[^>]+>", " ", self.status.value)).strip()
+
+
+# ------------------------------------------------------------------------------------------------
+# Simulateur (finance directors)
+# ------------------------------------------------------------------------------------------------
+
+class SimulatorPanel(Panel):
+    """EPCI, own data, pools, method, growth, band, EPCI share and thresholds -> table, charts,
+    XLSX report of the scenario on screen."""
+
+    def __init__(self, scenario: Scenario | str | Path | None = None,
+                 simulation: Simulation | None = None, offline: bool = True):
+        if offline:
+            enable_offline_charts()
+        self.base_scenario = as_scenario(scenario)
+        self.sim = simulation or Simulation()
+        self.user_table: pd.DataFrame | None = None
+        self.user_key: str | None = None
+        self.user_file: tuple[str, bytes] | None = None
+        self.view: View | None = None
+        self.report_bytes: bytes | None = None
+        self._suspend = True
+        resolved = self.base_scenario.resolve()
+        values = resolved.values
+        self.defaults = values
+        self.base_siren = resolved.epci.siren
+
+        # --- controls ---------------------------------------------------------------------------
+        self.search = w.Text(description="Rechercher un EPCI (nom ou SIREN)", style=WIDE,
+                             continuous_update=False, layout=w.Layout(width="360px"),
+                             placeholder="ex. Blois, Agglopolys, 200030385")
+        self.epci = w.Dropdown(description="EPCI", layout=w.Layout(width="360px"))
+        self._set_epci_options(search_epci(resolved.epci.siren), resolved.epci.siren)
+        self.upload = w.FileUpload(accept=".xlsx,.xlsm,.csv,.txt", multiple=False,
+                                   description="Vos données (XLSX/CSV)",
+                                   layout=w.Layout(width="220px"))
+        self.clear_upload = w.Button(description="Données fournies", icon="undo",
+                                     tooltip="Revenir aux données publiques et aux estimations")
+        self.data_label = w.HTML(self._data_text())
+        self.pools = {p: w.Checkbox(value=p in self.base_scenario.pools,
+                                    description=POOL_LABELS_FR[p], indent=False)
+                      for p in POOLS}
+        self.method = w.Dropdown(options=[(METHOD_LABELS_FR[m], m) for m in METHODS],
+                                 value=self.base_scenario.method, description="Méthode",
+                                 layout=w.Layout(width="360px"))
+        self.year = w.Dropdown(options=resolved.years, value=resolved.years[0],
+                               description="Année affichée", style=WIDE)
+        p = values["projection"]
+        a = values["allocation"]
+        share = a["epci_share"]
+        self.licences_growth = PercentSlider("Hausse annuelle des licences",
+                                             values["licences"]["growth"], 0.0, 0.20, 0.005)
+        self.rrf_growth = PercentSlider("Hausse annuelle des recettes (RRF)", p["rrf_growth"],
+                                        -0.02, 0.06, 0.002)
+        self.band = w.FloatRangeSlider(value=(a["band_lo"], a["band_hi"]), min=0.0, max=4.0,
+                                       step=0.05, readout=False, continuous_update=False,
+                                       description="Bande d'usage", style=WIDE,
+                                       layout=w.Layout(width="300px"))
+        self.band_label = w.Label(self._band_text(self.band.value))
+        self.epci_share = PercentSlider("Part prise par l'EPCI (tous services)",
+                                        sum(share.values()) / max(1, len(share)), 0.0, 1.0,
+                                        0.05, digits=0)
+        self.teb_alert = PercentSlider("Seuil d'alerte (épargne brute)", p["teb_alert"],
+                                       0.0, 0.25, 0.005)
+        self.teb_degraded = PercentSlider("Seuil dégradé (épargne brute)", p["teb_degraded"],
+                                          0.0, 0.25, 0.005)
+        self.burden_threshold = PercentSlider("Seuil de charge numérique / RRF",
+                                              p["digital_burden_threshold"], 0.0, 0.06, 0.001)
+        self.initial = self._slider_values()
+        self.report_button = w.Button(description="Préparer le rapport Excel", icon="download",
+                                      button_style="primary", layout=w.Layout(width="240px"))
+        self.report_link = w.HTML()
+
+        # --- outputs ----------------------------------------------------------------------------
+        self.status = w.HTML()
+        self.table = w.HTML()
+        self.crossings = w.HTML()
+        self.charts = {
+            "scissor": LiveChart(charts.scissor_chart),
+            "burden": LiveChart(charts.burden_chart),
+            "allocation": LiveChart(charts.allocation_chart),
+            "methods": LiveChart(charts.method_comparison_chart),
+        }
+        self.widget = self._layout()
+
+        # --- events -----------------------------------------------------------------------------
+        self.search.observe(self._on_search, "value")
+        self.epci.observe(self._on_epci, "value")
+        self.upload.observe(self._on_upload, "value")
+        self.clear_upload.on_click(self._on_clear_upload)
+        for cb in self.pools.values():
+            cb.observe(self.refresh, "value")
+        for widget in (self.method, self.year):
+            widget.observe(self.refresh, "value")
+        for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.teb_alert,
+                       self.teb_degraded, self.burden_threshold):
+            slider.observe_value(self.refresh)
+        self.band.observe(self._on_band, "value")
+        self.report_button.on_click(self._on_report)
+        self._suspend = False
+        self.refresh()
+
+    # --- layout -----------------------------------------------------------------------------------
+    def _layout(self) -> w.Widget:
+        controls = w.VBox([
+            w.HTML("<b>Territoire et données</b>"),
+            self.search, self.epci, w.HBox([self.upload, self.clear_upload]), self.data_label,
+            w.HTML("<b>Services mutualisés</b>"), *self.pools.values(),
+            w.HTML("<b>Répartition</b>"), self.method, w.HBox([self.band, self.band_label]),
+            self.epci_share,
+            w.HTML("<b>Hypothèses d'évolution</b>"), self.licences_growth, self.rrf_growth,
+            w.HTML("<b>Seuils</b>"), self.teb_alert, self.teb_degraded, self.burden_threshold,
+            w.HTML("<b>Rapport</b>"), self.report_button, self.report_link,
+        ], layout=w.Layout(width="400px", border="1px solid #ddd", padding="6px"))
+        tabs = w.Tab([
+            w.VBox([self.year, self.table]),
+            w.VBox([self.charts["scissor"].widget, self.charts["burden"].widget,
+                    w.HTML("<b>Premières communes à franchir le seuil d'alerte</b>"),
+                    self.crossings]),
+            w.VBox([self.charts["allocation"].widget]),
+            w.VBox([self.charts["methods"].widget]),
+        ])
+        for i, title in enumerate(["Tableau par commune", "Effet ciseau", "Répartition",
+                                   "Comparaison des méthodes"]):
+            tabs.set_title(i, title)
+        self.tabs = tabs
+        tabs.observe(self._on_tab, "selected_index")
+        return w.HBox([controls, w.VBox([self.status, tabs],
+                                        layout=w.Layout(flex="1", min_width="600px"))])
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def _set_epci_options(self, hits: pd.DataFrame, value: str | None = None) -> None:
+        hits = hits.sort_values("population", ascending=False).head(MAX_SEARCH_HITS)
+        options = [(f"{row.epci_name} ({siren}, {row.nb_communes} communes)", siren)
+                   for siren, row in hits.iterrows()]
+        self.epci.options = options
+        if value is not None and value in hits.index:
+            self.epci.value = value
+
+    @staticmethod
+    def _band_text(band) -> str:
+        lo, hi = band
+        return (f"de {lo:.2f} à {hi:.2f} × la part d'usage").replace(".", ",")
+
+    def _slider_values(self) -> dict:
+        return {
+            "licences": self.licences_growth.value, "rrf": self.rrf_growth.value,
+            "band": tuple(self.band.value), "epci_share": self.epci_share.value,
+            "teb_alert": self.teb_alert.value, "teb_degraded": self.teb_degraded.value,
+            "burden": self.burden_threshold.value,
+        }
+
+    def _data_text(self) -> str:
+        if self.user_file is None:
+            return ("<i>Données publiques (INSEE, DGCL) ; les champs manquants sont estimés "
+                    "(marqués *).</i>")
+        n = len(self.user_table) if self.user_table is not None else 0
+        return f"<i>Vos données : « {self.user_file[0]} » ({n} communes renseignées).</i>"
+
+    def current_scenario(self) -> Scenario:
+        """The scenario the widgets describe (untouched sliders keep the scenario's own values)."""
+        now, first = self._slider_values(), self.initial
+        changes: dict[str, dict] = {}
+        if now["licences"] != first["licences"]:
+            changes.setdefault("licences", {})["growth"] = now["licences"]
+        if now["rrf"] != first["rrf"]:
+            changes.setdefault("projection", {})["rrf_growth"] = now["rrf"]
+        for key, name in (("teb_alert", "teb_alert"), ("teb_degraded", "teb_degraded"),
+                          ("burden", "digital_burden_threshold")):
+            if now[key] != first[key]:
+                changes.setdefault("projection", {})[name] = now[key]
+        if now["band"] != first["band"]:
+            changes.setdefault("allocation", {}).update(band_lo=now["band"][0],
+                                                        band_hi=now["band"][1])
+        if now["epci_share"] != first["epci_share"]:
+            changes.setdefault("allocation", {})["epci_share"] = {
+                p: now["epci_share"] for p in POOLS}
+        pools = [p for p, cb in self.pools.items() if cb.value]
+        return dataclasses.replace(
+            self.base_scenario, epci=self.epci.value, pools=pools, method=self.method.value,
+            data_file=(self.base_scenario.data_file if self.epci.value == self.base_siren
+                       else None),
+            assumptions=scenario_overrides(self.base_scenario.assumptions, changes))
+
+    # --- events ---------------------------------------------------------------------------------------
+    def _on_search(self, change) -> None:
+        query = change["new"].strip()
+        hits = search_epci(query)
+        if hits.empty:
+            self.show(f"Aucun EPCI ne correspond à « {query} ». Essayez une partie du nom "
+                      "(sans accents si besoin) ou le SIREN à 9 chiffres.", "warning")
+            return
+        self._suspend = True
+        try:
+            old = self.epci.value
+            self._set_epci_options(hits)
+            if old in hits.index:
+                self.epci.value = old
+        finally:
+            self._suspend = False
+        if self.epci.value != old:
+            self._on_epci({"new": self.epci.value})
+        else:
+            self.show(f"{len(hits)} EPCI trouvé(s) pour « {query} » : choisissez dans la liste.")
+
+    def _on_epci(self, change) -> None:
+        if self._suspend:
+            return
+        if self.user_file is not None:
+            name, content = self.user_file
+            if not self._accept_file(name, content, quiet=True):
+                self.user_table = self.user_key = self.user_file = None
+                self.data_label.value = self._data_text()
+                kept = self.status.value
+                self.refresh()
+                self.status.value = kept + message_html(
+                    "Votre fichier ne correspond pas à cet EPCI : il a été retiré, les données "
+                    "publiques sont utilisées.", "warning")
+                return
+        self.refresh()
+
+    #: The charts shown in each tab (index of ``self.tabs``).
+    TAB_CHARTS = {0: (), 1: ("scissor", "burden"), 2: ("allocation",), 3: ("methods",)}
+
+    def _visible(self, name: str) -> bool:
+        return name in self.TAB_CHARTS.get(self.tabs.selected_index, ())
+
+    def _on_tab(self, change) -> None:
+        for name in self.TAB_CHARTS.get(change["new"], ()):
+            self.charts[name].flush()
+
+    def _on_band(self, change) -> None:
+        self.band_label.value = self._band_text(change["new"])
+        self.refresh()
+
+    def _on_upload(self, change) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[-1]
+        self.load_user_file(item["name"], bytes(item["content"]))
+
+    def _on_clear_upload(self, _button=None) -> None:
+        self.user_table = self.user_key = self.user_file = None
+        self.data_label.value = self._data_text()
+        self.refresh()
+
+    def load_user_file(self, name: str, content: bytes) -> bool:
+        """Validate an uploaded template; on success re-run with it, else say why in French."""
+        if self._accept_file(name, content):
+            self.refresh()
+            return True
+        return False
+
+    def _accept_file(self, name: str, content: bytes, quiet: bool = False) -> bool:
+        from model.data.userfile import read_user_table
+
+        tmp = Path(tempfile.mkdtemp(prefix="mcm-upload-"))
+        try:
+            path = tmp / (Path(name).name or "fichier")
+            path.write_bytes(content)
+            table = read_user_table(path, load_epci(self.epci.value))
+        except InputError as exc:
+            if not quiet:
+                self.show("Fichier refusé, rien n'a été modifié.\n" + str(exc), "error")
+            return False
+        except Exception as exc:  # a file we cannot even parse: still no traceback on screen
+            log.debug("upload failed", exc_info=True)
+            if not quiet:
+                self.show(f"Fichier illisible « {name} » ({short_error(exc)}). Utilisez le "
+                          "modèle fourni (data/templates/modele_communes.xlsx).", "error")
+            return False
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.user_table = table
+        self.user_file = (name, content)
+        self.user_key = hashlib.sha256(content + self.epci.value.encode()).hexdigest()
+        self.data_label.value = self._data_text()
+        return True
+
+    def _on_report(self, _button=None) -> None:
+        if self.view is None:
+            self.show("Aucun résultat à exporter : corrigez d'abord les réglages.", "warning")
+            return
+        self.report_link.value = message_html("Préparation du rapport…")
+        tmp = Path(tempfile.mkdtemp(prefix="mcm-report-"))
+        try:
+            path = tmp / "rapport.xlsx"
+            write_report(self.view.result(), path)
+            data = path.read_bytes()
+        except Exception as exc:
+            log.debug("report failed", exc_info=True)
+            self.report_link.value = message_html(
+                f"Le rapport n'a pas pu être produit ({short_error(exc)}).", "error")
+            return
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.report_bytes = data
+        resolved = self.view.projection.resolved
+        filename = f"rapport_{_slug(resolved.epci.name)}_{self.view.scenario.method}.xlsx"
+        b64 = base64.b64encode(data).decode()
+        self.report_filename = filename
+        self.report_link.value = (
+            f"<a download='{filename}' href='data:{XLSX_MIME};base64,{b64}' "
+            "style='font-size:15px;font-weight:bold'>⬇ Télécharger "
+            f"{filename} ({len(data) // 1024} Ko)</a>")
+
+    # --- recompute and redraw -------------------------------------------------------------------------
+    def refresh(self, *_args) -> None:
+        """Recompute what the current widget values need and redraw what changed."""
+        if self._suspend:
+            return
+        self.report_link.value = ""
+        self.report_bytes = None
+        if not any(cb.value for cb in self.pools.values()):
+            self.show("Cochez au moins un service à mutualiser.", "warning")
+            return
+        start = time.perf_counter()
+        try:
+            scenario = self.current_scenario()
+            view = self.sim.view(scenario, self.user_table, self.user_key)
+            self._draw(view)
+        except ModelError as exc:
+            self.show(str(exc), "error")
+            return
+        except Exception as exc:
+            log.debug("refresh failed", exc_info=True)
+            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}). Modifiez les "
+                      "réglages ou revenez aux données fournies.", "error")
+            return
+        self.view = view
+        warn = infeasible_message(view)
+        if warn:
+            self.show(warn, "warning")
+        else:
+            resolved = view.projection.resolved
+            seconds = f"{time.perf_counter() - start:.2f}".replace(".", ",")
+            self.show(f"{resolved.epci.name} : {len(resolved.communes.values)} communes, "
+                      f"{METHOD_LABELS_FR[scenario.method]} ; calcul à jour ({seconds} s).", "ok")
+
+    def _draw(self, view: View) -> None:
+        proj = view.projection
+        method = view.scenario.method
+        if list(self.year.options) != proj.years:
+            self._suspend = True
+            try:
+                self.year.options = proj.years
+                self.year.value = proj.years[0]
+            finally:
+                self._suspend = False
+        year = self.year.value
+        thr = view.thresholds
+        thr_key = tuple(sorted(thr.items()))
+        table_sig = (view.lp_key, method, year)
+        if getattr(self, "_table_sig", None) != table_sig:
+            self.table.value = html_table(display_commune_table(view, year, method), 460)
+            self._table_sig = table_sig
+        first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
+        vis = self._visible
+        self.charts["scissor"].update((view.lp_key, method, thr_key), proj.projection,
+                                      view.scissor, visible=vis("scissor"))
+        self.charts["burden"].update((view.lp_key, method, thr_key), proj.projection, thr,
+                                     highlight=list(first["commune"]), visible=vis("burden"))
+        self.crossings.value = html_table(display_crossings(view), None)
+        self.charts["allocation"].update((view.lp_key, method, year), proj.allocation,
+                                         proj.inputs, year, method, visible=vis("allocation"))
+        self.charts["methods"].update((view.lp_key, method, year), proj.allocation, proj.inputs,
+                                      year, chosen=method, visible=vis("methods"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Effet ciseau (analysts and finance directors)
+# ------------------------------------------------------------------------------------------------
+
+MEASURES_FR = [("Taux d'épargne brute", "teb"), ("Charge numérique / RRF", "digital_burden")]
+CASES_FR = [("Mutualisé", "pooled"), ("Chaque commune seule", "standalone")]
+
+
+class ScissorPanel(Panel):
+    """The signature chart and each commune's trajectory, for a bundled or given scenario."""
+
+    def __init__(self, scenario: Scenario | str | Path | None = None,
+                 simulation: Simulation | None = None, offline: bool = True, big: bool = False):
+        if offline:
+            enable_offline_charts()
+        self.sim = simulation or Simulation()
+        self.big = big
+        self.scenarios = bundled_scenarios()
+        first = as_scenario(scenario)
+        options = list(self.scenarios.items())
+        self.custom = None
+        if scenario is not None and first not in [as_scenario(p) for _, p in options]:
+            self.custom = first
+            options = [(first.name or "Scénario fourni", None), *options]
+        self.scenario = w.Dropdown(options=options, description="Scénario", style=WIDE,
+                                   layout=w.Layout(width="520px"))
+        match = [p for _, p in options if p is not None and as_scenario(p) == first]
+        self.scenario.value = None if self.custom else (match[0] if match else options[0][1])
+        self.indicator = w.Dropdown(options=[(v, k) for k, v in INDICATOR_LABELS_FR.items()],
+                                    value="teb_alert", description="Année du ciseau selon",
+                                    style=WIDE, layout=w.Layout(width="520px"))
+        self.measure = w.ToggleButtons(options=MEASURES_FR, value="teb")
+        self.case = w.ToggleButtons(options=CASES_FR, value="pooled")
+        self.status = w.HTML()
+        self.crossings = w.HTML()
+        self.scissor_chart = LiveChart(charts.scissor_chart)
+        self.burden_chart = LiveChart(charts.burden_chart)
+        self.export_dir = w.Text(value="diapos", description="Dossier des images", style=WIDE)
+        self.export_button = w.Button(description="Enregistrer en PNG et SVG", icon="save")
+        self.export_message = w.HTML()
+        self.export_button.on_click(lambda _b: self.save_charts(self.export_dir.value))
+        self.widget = w.VBox([
+            w.HBox([self.scenario, self.indicator]), self.status,
+            w.HBox([self.export_dir, self.export_button]), self.export_message,
+            self.scissor_chart.widget, w.HBox([self.measure, self.case]),
+            self.burden_chart.widget,
+            w.HTML("<b>Les communes qui franchissent le seuil en premier</b>"), self.crossings,
+        ])
+        for widget in (self.scenario, self.indicator, self.measure, self.case):
+            widget.observe(self.refresh, "value")
+        self.view: View | None = None
+        self.refresh()
+
+    def save_charts(self, folder: str | Path) -> list[Path]:
+        """Write both charts as PNG and SVG (for slides) into ``folder``."""
+        folder = Path(folder or "diapos")
+        written = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, live in (("effet_ciseau", self.scissor_chart),
+                               ("trajectoires_communes", self.burden_chart)):
+                for suffix in (".png", ".svg"):
+                    written.append(charts.save_chart(live.widget.chart, folder / f"{name}{suffix}"))
+        except Exception as exc:
+            log.debug("export failed", exc_info=True)
+            self.export_message.value = message_html(
+                f"Les images n'ont pas pu être enregistrées ({short_error(exc)}).", "error")
+            return written
+        self.export_message.value = message_html(
+            f"{len(written)} images enregistrées dans « {folder} ».", "ok")
+        return written
+
+    def current_scenario(self) -> Scenario:
+        return self.custom if self.scenario.value is None else as_scenario(self.scenario.value)
+
+    def refresh(self, *_args) -> None:
+        try:
+            view = self.sim.view(self.current_scenario())
+        except ModelError as exc:
+            self.show(str(exc), "error")
+            return
+        except Exception as exc:
+            log.debug("refresh failed", exc_info=True)
+            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}).", "error")
+            return
+        self.view = view
+        proj = view.projection
+        ind = self.indicator.value
+        self.show(infeasible_message(view) or f"{proj.resolved.epci.name} : "
+                  f"{len(proj.resolved.communes.values)} communes, {proj.years[0]}-"
+                  f"{proj.years[-1]}.", "warning" if view.infeasible_years else "ok")
+        self.scissor_chart.update((view.lp_key, ind), proj.projection, view.scissor,
+                                  indicator=ind, big=self.big)
+        first = charts.first_crossings(view.scissor, ind, self.case.value, 5)
+        self.burden_chart.update((view.lp_key, self.measure.value, self.case.value, ind),
+                                 proj.projection, view.thresholds, self.measure.value,
+                                 self.case.value, list(first["commune"]), self.big)
+        self.crossings.value = html_table(display_crossings(view, ind), 320)
+
+
+# ------------------------------------------------------------------------------------------------
+# Plénière (presenters, served with Voilà)
+# ------------------------------------------------------------------------------------------------
+
+class PlenaryPanel(Panel):
+    """Two scenarios side by side in large French charts: A as on file, B a variant with a
+    different method, licence growth or EPCI share. Few controls, no code."""
+
+    def __init__(self, scenario: Scenario | str | Path | None = None,
+                 simulation: Simulation | None = None, offline: bool = True,
+                 chart_width: int = 560):
+        if offline:
+            enable_offline_charts()
+        self.sim = simulation or Simulation()
+        self.width = chart_width
+        self.scenarios = bundled_scenarios()
+        first = as_scenario(scenario)
+        defaults = assumption_values(load_assumptions())
+        self.scenario = w.Dropdown(options=list(self.scenarios.items()), description="Territoire",
+                                   style=WIDE, layout=w.Layout(width="560px"))
+        match = [p for p in self.scenarios.values() if as_scenario(p) == first]
+        self.scenario.value = match[0] if match else next(iter(self.scenarios.values()))
+        self.method_b = w.Dropdown(options=[(METHOD_LABELS_FR[m], m) for m in METHODS],
+                                   value="population", description="Méthode B", style=WIDE,
+                                   layout=w.Layout(width="460px"))
+        self.licences_b = PercentSlider("Hausse des licences B", defaults["licences"]["growth"],
+                                        0.0, 0.20, 0.01, digits=0)
+        self.epci_share_b = PercentSlider("Part EPCI B", 0.0, 0.0, 1.0, 0.05, digits=0)
+        self.status = w.HTML()
+        self.figures = w.HTML()
+        self.scissor = {k: LiveChart(charts.scissor_chart) for k in "AB"}
+        self.burden = {k: LiveChart(charts.burden_chart) for k in "AB"}
+        self.titles = {k: w.HTML() for k in "AB"}
+        big_css = w.HTML("<style>.mcm-plenary .widget-label, .mcm-plenary select,"
+                         ".mcm-plenary .widget-readout, .mcm-plenary label{font-size:18px}"
+                         "</style>")
+        controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b],
+                          layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([
+            big_css, controls, self.status,
+            w.HBox([w.VBox([self.titles[k], self.scissor[k].widget]) for k in "AB"]),
+            self.figures,
+            w.HBox([self.burden[k].widget for k in "AB"]),
+        ])
+        self.widget.add_class("mcm-plenary")
+        self.scenario.observe(self.refresh, "value")
+        self.method_b.observe(self.refresh, "value")
+        self.licences_b.observe_value(self.refresh)
+        self.epci_share_b.observe_value(self.refresh)
+        self.views: dict[str, View] = {}
+        self.refresh()
+
+    def scenarios_ab(self) -> tuple[Scenario, Scenario]:
+        a = as_scenario(self.scenario.value)
+        b = dataclasses.replace(
+            a, name=f"{a.name} — variante", method=self.method_b.value,
+            assumptions=scenario_overrides(a.assumptions, {
+                "licences": {"growth": self.licences_b.value},
+                "allocation": {"epci_share": {p: self.epci_share_b.value for p in POOLS}}}))
+        return a, b
+
+    def refresh(self, *_args) -> None:
+        try:
+            a, b = self.scenarios_ab()
+            views = {"A": self.sim.view(a), "B": self.sim.view(b)}
+        except ModelError as exc:
+            self.show(str(exc), "error")
+            return
+        except Exception as exc:
+            log.debug("refresh failed", exc_info=True)
+            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}).", "error")
+            return
+        self.views = views
+        warn = [infeasible_message(v) for v in views.values() if v.infeasible_years]
+        self.show(warn[0] if warn else views["A"].projection.resolved.epci.name,
+                  "warning" if warn else "info")
+        figs = {k: key_figures(v) for k, v in views.items()}
+        table = pd.DataFrame({"A — scénario de référence": figs["A"],
+                              "B — variante": figs["B"]})
+        table.index.name = "Indicateur"
+        self.figures.value = html_table(table, None, big=True, index=True)
+        lo = min(_index_range(v)[0] for v in views.values())
+        hi = max(_index_range(v)[1] for v in views.values())
+        pad = (hi - lo) * 0.05
+        domain = (lo - pad, hi + pad)
+        for k, view in views.items():
+            proj = view.projection
+            label = "A — scénario de référence" if k == "A" else "B — variante"
+            self.titles[k].value = (f"<h2 style='margin:4px 0'>{label}</h2><div style="
+                                    f"'font-size:18px'>{METHOD_LABELS_FR[view.scenario.method]}"
+                                    "</div>")
+            first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
+            self.scissor[k].update((view.lp_key, view.scenario.method, domain), proj.projection,
+                                   view.scissor, big=True, y_domain=domain,
+                                   title=f"Effet ciseau — {k}", width=self.width, height=380)
+            self.burden[k].update((view.lp_key, view.scenario.method), proj.projection,
+                                  view.thresholds, highlight=list(first["commune"]), big=True,
+                                  width=self.width, height=340)
+
+
+def _index_range(view: View) -> tuple[float, float]:
+    idx = charts.scissor_indices(view.projection.projection)["index"]
+    return float(idx.min()), float(idx.max())

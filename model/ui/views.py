@@ -1,0 +1,357 @@
+"""What the panels show, without any widget: a caching simulation and French display tables.
+
+:class:`Simulation` runs the allocation LP only when an input that the LP depends on changes
+(EPCI, user data, pools, growth rates, usage band, EPCI share). The method shown and the
+thresholds of the scissor indicators do not change the LP: for them the projection frame is
+re-derived from the cached allocation of every method (milliseconds instead of a second for
+158 communes). Both paths give the same frames as :func:`model.run.run` (tests/ui check it).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.costs import POOL_LABELS_FR
+from model.projection import (
+    EPCI_ID,
+    INDICATORS,
+    Projection,
+    add_indicators,
+    add_settlement,
+    project,
+)
+from model.report.labels import METHOD_LABELS_FR
+from model.report.tables import commune_table
+from model.run import RunResult, build_summary
+from model.scenario import Scenario
+
+#: Assumptions that only change the indicators, never the allocation LP.
+VIEW_ONLY = {"projection": ("teb_alert", "teb_degraded", "digital_burden_threshold")}
+
+
+def lp_key(scenario: Scenario, user_key: str | None) -> str:
+    """Everything the LP depends on: the scenario minus method and view-only thresholds."""
+    d = scenario.to_dict()
+    d.pop("method")
+    d.pop("settlement")
+    d.pop("name")
+    d["assumptions"] = copy.deepcopy(d["assumptions"])
+    for topic, names in VIEW_ONLY.items():
+        for name in names:
+            d["assumptions"].get(topic, {}).pop(name, None)
+    d["assumptions"] = {k: v for k, v in d["assumptions"].items() if v}
+    d["base_dir"] = str(scenario.base_dir) if scenario.data_file else None
+    d["user"] = user_key
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def table_key(table: pd.DataFrame | None) -> str | None:
+    """A content hash of a user table (None when there is none)."""
+    if table is None:
+        return None
+    h = hashlib.sha256(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    h.update(",".join(map(str, table.columns)).encode())
+    return h.hexdigest()
+
+
+def rederive_projection(frame: pd.DataFrame, allocation: pd.DataFrame, method: str,
+                        thresholds: dict, settlement: str, start_year: int) -> pd.DataFrame:
+    """The projection frame of another method or other thresholds, from a run's allocation.
+
+    ``digital_pooled_eur`` is what each commune pays under ``method`` (the EPCI row: everyone,
+    the EPCI's own budget included); indicators and settlement are recomputed by the library's
+    own :func:`add_indicators` and :func:`add_settlement`.
+    """
+    paid = allocation[allocation["method"] == method]
+    by_payer = paid.groupby(["year", "payer_id"])["amount_eur"].sum()
+    total = paid.groupby("year")["amount_eur"].sum()
+    out = frame.copy()
+    is_epci = out["commune"] == EPCI_ID
+    keys = pd.MultiIndex.from_arrays([out["year"], out["commune"]])
+    pooled = by_payer.reindex(keys).to_numpy()
+    pooled = np.where(is_epci, total.reindex(out["year"]).to_numpy(), pooled)
+    out["digital_pooled_eur"] = pooled
+    out = add_indicators(out, thresholds)
+    return add_settlement(out, settlement, start_year)
+
+
+def fast_scissor_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """Same table as :func:`model.projection.scissor_table`, vectorised (158 communes: ~10 ms)."""
+    proj = proj.sort_values(["year"], kind="stable")
+    communes = pd.Index(proj["commune"].drop_duplicates())
+    grouped_years = proj.groupby("commune", sort=False)["year"]
+    horizon_end = grouped_years.max().reindex(communes) + 1
+    names = proj.groupby("commune", sort=False)["name"].first().reindex(communes)
+    parts = []
+    for indicator, (col, direction, key) in INDICATORS.items():
+        thr = thresholds[key]
+        first = {}
+        for case in ("pooled", "standalone"):
+            s = proj[f"{col}_{case}"]
+            crossed = (s < thr) if direction == "below" else (s > thr)
+            first[case] = (proj["year"].where(crossed).groupby(proj["commune"], sort=False).min()
+                           .reindex(communes))
+        pooled, alone = first["pooled"], first["standalone"]
+        gained = (pooled.fillna(horizon_end) - alone).where(alone.notna())
+        parts.append(pd.DataFrame({
+            "commune": communes, "name": names.to_numpy(), "indicator": indicator,
+            "threshold": thr, "year_pooled": pooled.to_numpy(),
+            "year_standalone": alone.to_numpy(), "years_gained": gained.to_numpy(),
+            "_order": np.arange(len(communes)),
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    out["_ind"] = out["indicator"].map({k: i for i, k in enumerate(INDICATORS)})
+    out = out.sort_values(["_order", "_ind"], kind="stable").drop(columns=["_order", "_ind"])
+    out = out.reset_index(drop=True)
+    return out.astype({"year_pooled": "Int64", "year_standalone": "Int64", "years_gained": "Int64"})
+
+
+@dataclass
+class View:
+    """One consistent state of the screen: the resolved scenario's projection and scissor.
+
+    ``summary`` (needed only for the XLSX report) is built on demand.
+    """
+
+    scenario: Scenario
+    projection: Projection
+    scissor: pd.DataFrame
+    lp_key: str
+    _summary: dict | None = field(default=None, repr=False)
+
+    @property
+    def summary(self) -> dict:
+        if self._summary is None:
+            self._summary = build_summary(self.projection, self.scissor)
+        return self._summary
+
+    def result(self) -> RunResult:
+        """A :class:`RunResult` identical to ``run(scenario, user_table)``."""
+        return RunResult(self.projection, self.scissor, self.summary)
+
+    @property
+    def thresholds(self) -> dict:
+        return self.projection.resolved.values["projection"]
+
+    @property
+    def infeasible_years(self) -> list[int]:
+        return [y for y, r in self.projection.lp.items() if r.status != "optimal"]
+
+
+class Simulation:
+    """Runs scenarios for the panels; re-solves the LP only when the LP's inputs change."""
+
+    def __init__(self, max_cached: int = 4):
+        self._cache: OrderedDict[str, Projection] = OrderedDict()
+        self.max_cached = max_cached
+        self.timings: dict[str, float] = {}
+        self.lp_runs = 0
+
+    def base(self, scenario: Scenario, user_table: pd.DataFrame | None = None,
+             user_key: str | None = None) -> tuple[str, Projection]:
+        """The projection (every method) of ``scenario``, from cache when the LP inputs match."""
+        key = lp_key(scenario, user_key if user_key is not None else table_key(user_table))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.timings["allocation"] = 0.0
+            return key, self._cache[key]
+        start = time.perf_counter()
+        proj = project(scenario.resolve(user_table))
+        self.timings["allocation"] = time.perf_counter() - start
+        self.lp_runs += 1
+        self._cache[key] = proj
+        while len(self._cache) > self.max_cached:
+            self._cache.popitem(last=False)
+        return key, proj
+
+    def view(self, scenario: Scenario, user_table: pd.DataFrame | None = None,
+             user_key: str | None = None) -> View:
+        """The full, consistent state for ``scenario`` (method and thresholds included)."""
+        key, base = self.base(scenario, user_table, user_key)
+        start = time.perf_counter()
+        resolved = scenario.resolve(user_table)
+        if resolved.scenario == base.resolved.scenario:
+            frame = base.projection
+        else:
+            frame = rederive_projection(
+                base.projection, base.allocation, scenario.method, resolved.values["projection"],
+                scenario.settlement, base.years[0])
+        proj = Projection(resolved, base.inputs, base.allocation, frame, base.lp, base.years)
+        scissor = fast_scissor_table(frame, resolved.values["projection"])
+        self.timings["indicators"] = time.perf_counter() - start
+        return View(scenario, proj, scissor, key)
+
+
+# ------------------------------------------------------------------------------------------------
+# French display tables
+# ------------------------------------------------------------------------------------------------
+
+def eur(value: float) -> str:
+    """``12 345 €`` (narrow no-break spaces, no cents)."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:,.0f}".replace(",", "\u202f") + "\u00a0€"
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """``12,3 %``."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{100 * value:.{digits}f}".replace(".", ",") + "\u202f%"
+
+
+def year_or_never(value) -> str:
+    return "jamais" if value is None or pd.isna(value) else str(int(value))
+
+
+def display_commune_table(view: View, year: int, method: str) -> pd.DataFrame:
+    """Per commune, in French and formatted: cost alone, share by pool, saving, burden and the
+    LP's binding constraint in words."""
+    table = commune_table(SimpleNamespace(projection=view.projection), year, method)
+    pools = [p for p in POOL_LABELS_FR if p in table.columns]
+    out = pd.DataFrame(index=table.index)
+    out["Commune"] = table["name"] + table["estimated"].map({True: " *", False: ""})
+    out["Population"] = table["population"].map(lambda v: f"{v:,.0f}".replace(",", "\u202f"))
+    out["Coût si seule"] = table["standalone_eur"].map(eur)
+    for p in pools:
+        out[POOL_LABELS_FR[p]] = table[p].map(eur)
+    out["Part payée"] = table["amount_eur"].map(eur)
+    out["Économie"] = table["saving_eur"].map(eur)
+    out["Charge (part du potentiel financier)"] = table["burden"].map(lambda v: pct(v, 2))
+    if method == "lp":
+        out["Contrainte qui joue"] = table["binding"].replace("", "aucune")
+    out.index.name = "Code INSEE"
+    return out
+
+
+def display_crossings(view: View, indicator: str = "teb_alert", n: int = 10) -> pd.DataFrame:
+    """The communes that cross the threshold first, in French."""
+    from model.report.charts import first_crossings
+
+    df = first_crossings(view.scissor, indicator, "pooled", None)
+    alone_only = view.scissor[(view.scissor["indicator"] == indicator)
+                              & (view.scissor["commune"] != EPCI_ID)
+                              & view.scissor["year_pooled"].isna()
+                              & view.scissor["year_standalone"].notna()]
+    df = pd.concat([df, alone_only.sort_values("year_standalone")]).head(n)
+    return pd.DataFrame({
+        "Commune": df["name"].to_numpy(),
+        "Année, mutualisé": df["year_pooled"].map(year_or_never).to_numpy(),
+        "Année, si seule": df["year_standalone"].map(year_or_never).to_numpy(),
+        "Années gagnées": df["years_gained"].map(
+            lambda v: "–" if pd.isna(v) else str(int(v))).to_numpy(),
+    })
+
+
+def key_figures(view: View) -> dict[str, str]:
+    """The few numbers a plenary needs, in French, formatted."""
+    proj = view.projection
+    frame = proj.projection
+    tot = frame[frame["commune"] == EPCI_ID].set_index("year")
+    communes = frame[frame["commune"] != EPCI_ID]
+    start, end = proj.years[0], proj.years[-1]
+    sc = view.scissor
+    epci = sc[(sc["commune"] == EPCI_ID) & (sc["indicator"] == "teb_alert")].iloc[0]
+    alloc = proj.allocation
+    epci_paid = alloc[(alloc["method"] == view.scenario.method) & (alloc["year"] == start)
+                      & (alloc["payer_id"] == EPCI_ID)]["amount_eur"].sum()
+    last = communes[communes["year"] == end]
+    thr = view.thresholds
+    return {
+        "Méthode": METHOD_LABELS_FR.get(view.scenario.method, view.scenario.method),
+        f"Coût numérique mutualisé {start}": eur(tot.loc[start, "digital_pooled_eur"]),
+        f"Coût numérique mutualisé {end}": eur(tot.loc[end, "digital_pooled_eur"]),
+        f"Coût si chaque commune achète seule {start}": eur(tot.loc[start, "digital_standalone_eur"]),
+        f"Économie cumulée {start}-{end}": eur(tot["saving_eur"].sum()),
+        f"Part prise par le budget de l'EPCI {start}": eur(epci_paid),
+        f"Charge maximale t* {start}": pct(proj.lp[start].max_burden, 2)
+        + " du potentiel financier",
+        f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), mutualisé":
+            year_or_never(epci["year_pooled"]),
+        f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), chacun seul":
+            year_or_never(epci["year_standalone"]),
+        f"Communes sous le seuil d'alerte en {end}, mutualisé / seules":
+            f"{int(last['teb_alert_pooled'].sum())} / {int(last['teb_alert_standalone'].sum())}"
+            f" sur {len(last)}",
+    }
+
+
+TABLE_CSS = (
+    "<style>.mcm-table{border-collapse:collapse;font-size:13px;font-family:Helvetica,Arial,"
+    "sans-serif}.mcm-table th{background:#1F4E79;color:#fff;padding:4px 8px;position:sticky;"
+    "top:0;text-align:left}.mcm-table td{padding:3px 8px;border-bottom:1px solid #ddd;"
+    "text-align:right;white-space:nowrap}.mcm-table td:first-child,.mcm-table td.txt"
+    "{text-align:left;white-space:normal}.mcm-big{font-size:22px}.mcm-big td,.mcm-big th"
+    "{padding:8px 14px}</style>"
+)
+
+
+TD_TEXT = '<td class="txt">'
+
+
+def html_table(df: pd.DataFrame, max_height: int | None = 420, big: bool = False,
+               index: bool = False) -> str:
+    """A plain, escaped HTML table (French headers as given), scrollable when long."""
+    cols = ([df.index.name or ""] if index else []) + [str(c) for c in df.columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for idx, row in zip(df.index, df.itertuples(index=False), strict=True):
+        cells = ([idx] if index else []) + list(row)
+        tds = "".join(
+            (TD_TEXT if isinstance(v, str) and len(v) > 40 else "<td>")
+            + f"{html.escape(str(v))}</td>" for v in cells)
+        body.append(f"<tr>{tds}</tr>")
+    cls = "mcm-table mcm-big" if big else "mcm-table"
+    table = f"<table class='{cls}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    style = f"max-height:{max_height}px;overflow:auto;" if max_height else ""
+    return f"{TABLE_CSS}<div style='{style}'>{table}</div>"
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    """A French message box: ``info``, ``ok``, ``warning`` or ``error``. Never a traceback."""
+    colours = {"info": ("#eef3f8", "#1F4E79"), "ok": ("#edf7ed", "#1e6b1e"),
+               "warning": ("#fff4e5", "#8a4b00"), "error": ("#fdecea", "#a11d1d")}
+    bg, fg = colours[kind]
+    body = "<br>".join(html.escape(line) for line in str(text).splitlines())
+    return (f"<div style='background:{bg};color:{fg};padding:8px 12px;border-left:4px solid {fg};"
+            f"font-family:Helvetica,Arial,sans-serif;font-size:14px'>{body}</div>")
+
+
+def infeasible_message(view: View, max_lines: int = 6) -> str | None:
+    """French explanation when the constraints cannot all hold in some year, else None."""
+    years = view.infeasible_years
+    if not years:
+        return None
+    diag = view.projection.lp[years[0]].diagnosis
+    lines = list(dict.fromkeys(diag["explanation_fr"])) if not diag.empty else []
+    head = (f"Les contraintes de répartition ne peuvent pas toutes être respectées "
+            f"({', '.join(map(str, years))}). Le programme a relâché le moins possible ; "
+            f"en {years[0]} :")
+    extra = [f"… et {len(lines) - max_lines} autre(s)"] if len(lines) > max_lines else []
+    hint = ("Élargissez la bande d'usage (plafond au moins égal à 1) ou réduisez la part prise "
+            "par l'EPCI, puis vérifiez les données.")
+    return "\n".join([head, *[f"• {x}" for x in lines[:max_lines]], *extra, hint])
+
+
+def scenario_overrides(base: dict[str, Any], changes: dict[str, dict[str, Any]]) -> dict:
+    """``base`` assumptions overrides updated topic by topic with ``changes``."""
+    out = copy.deepcopy(base)
+    for topic, entries in changes.items():
+        out.setdefault(topic, {})
+        for name, value in entries.items():
+            if isinstance(value, dict) and isinstance(out[topic].get(name), dict):
+                out[topic][name] = {**out[topic][name], **value}
+            else:
+                out[topic][name] = value
+    return out

@@ -1,0 +1,275 @@
+"""Drive the panels as a user would (set values, click) and check what the screen shows."""
+
+import dataclasses
+import datetime
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from model.projection import scissor_table
+from model.run import run
+from model.ui.analysis import run_batch
+from model.ui.panels import PlenaryPanel, ScissorPanel, SimulatorPanel
+from model.ui.views import fast_scissor_table, lp_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+AGGLOPOLYS_TEMPLATE = ROOT / "data" / "templates" / "modele_communes_agglopolys.xlsx"
+
+
+@pytest.fixture
+def panel(sim, beauce_scenario):
+    return SimulatorPanel(beauce_scenario, simulation=sim, offline=False)
+
+
+def spec_data(live) -> list:
+    return list(live.spec.get("datasets", {}).values())
+
+
+# --- the cache and the derived views ---------------------------------------------------------
+
+def test_method_and_thresholds_rederive_exactly_what_run_gives(sim, beauce_scenario):
+    scenario = dataclasses.replace(beauce_scenario, method="equal", assumptions={
+        "projection": {"teb_alert": 0.14, "digital_burden_threshold": 0.015}})
+    view = sim.view(scenario)
+    assert lp_key(scenario, None) == lp_key(beauce_scenario, None)
+    expected = run(scenario)
+    pd.testing.assert_frame_equal(view.projection.projection, expected.projection.projection)
+    pd.testing.assert_frame_equal(view.scissor, expected.scissor)
+    got, want = view.summary, expected.summary
+    for summary in (got, want):
+        for year in summary["years"]:
+            year.pop("solve_seconds")
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(want, sort_keys=True,
+                                                                      default=str)
+
+
+def test_fast_scissor_table_matches_the_library(beauce_view):
+    frame = beauce_view.projection.projection
+    thr = dict(beauce_view.thresholds, teb_alert=0.15, digital_burden_threshold=0.012)
+    pd.testing.assert_frame_equal(fast_scissor_table(frame, thr), scissor_table(frame, thr))
+
+
+# --- Simulateur ----------------------------------------------------------------------------------
+
+def test_simulator_starts_with_a_table_and_draws_charts_when_shown(panel):
+    assert "Beauce" in panel.message and "calcul à jour" in panel.message
+    assert "Chevilly" in panel.table.value and "Contrainte qui joue" in panel.table.value
+    assert panel.tabs.selected_index == 0
+    assert all(live.redraws == 0 and live.pending for live in panel.charts.values())
+    panel.tabs.selected_index = 1
+    assert panel.charts["scissor"].redraws == panel.charts["burden"].redraws == 1
+    assert panel.charts["allocation"].redraws == 0
+    assert "effet ciseau" in panel.charts["scissor"].spec["title"]["text"].lower()
+
+
+def test_method_change_redraws_without_solving_again(panel, sim):
+    panel.tabs.selected_index = 1
+    runs, table = sim.lp_runs, panel.table.value
+    scissor_before = spec_data(panel.charts["scissor"])
+    panel.method.value = "population"
+    assert sim.lp_runs == runs
+    assert panel.table.value != table
+    assert "Contrainte qui joue" not in panel.table.value
+    assert "Clé population" in panel.message
+    assert spec_data(panel.charts["scissor"]) != scissor_before
+    assert panel.charts["methods"].redraws == 0  # hidden tab: drawn when shown
+    panel.tabs.selected_index = 3
+    assert panel.charts["methods"].redraws == 1
+    chosen = [d for d in spec_data(panel.charts["methods"]) if d and "chosen" in d[0]][0]
+    assert {r["method"] for r in chosen if r["chosen"]} == {"population"}
+
+
+def test_threshold_redraws_only_the_scissor_charts(panel, sim):
+    panel.tabs.selected_index = 1
+    panel.tabs.selected_index = 2
+    panel.tabs.selected_index = 1
+    runs, table = sim.lp_runs, panel.table.value
+    redraws = {k: c.redraws for k, c in panel.charts.items()}
+    panel.teb_alert.value = 0.16
+    assert sim.lp_runs == runs
+    assert panel.table.value == table
+    assert panel.charts["burden"].redraws == redraws["burden"] + 1
+    assert panel.charts["scissor"].redraws == redraws["scissor"] + 1
+    panel.tabs.selected_index = 2
+    assert panel.charts["allocation"].redraws == redraws["allocation"]
+    rules = [d for d in spec_data(panel.charts["burden"]) if d and "kind" in d[0]][0]
+    assert 0.16 in [r["value"] for r in rules]
+    assert panel.teb_alert.readout.value == "16,0\u202f%"
+
+
+def test_year_change_updates_table_and_allocation_only(panel):
+    panel.tabs.selected_index = 1
+    panel.tabs.selected_index = 2
+    redraws = {k: c.redraws for k, c in panel.charts.items()}
+    table = panel.table.value
+    panel.year.value = panel.year.options[-1]
+    assert panel.table.value != table
+    assert panel.charts["allocation"].redraws == redraws["allocation"] + 1
+    assert panel.charts["scissor"].redraws == redraws["scissor"]
+    assert panel.charts["scissor"].pending is None
+
+
+def test_growth_slider_solves_again_and_changes_the_scissor(panel, sim):
+    panel.tabs.selected_index = 1
+    runs = sim.lp_runs
+    before = spec_data(panel.charts["scissor"])
+    panel.licences_growth.value = 0.12
+    assert sim.lp_runs == runs + 1
+    assert spec_data(panel.charts["scissor"]) != before
+    assert panel.current_scenario().assumptions["licences"]["growth"] == 0.12
+
+
+def test_infeasible_band_gives_a_french_diagnosis(panel):
+    panel.band.value = (0.0, 0.5)
+    msg = panel.message
+    assert "ne peuvent pas toutes être respectées" in msg
+    assert "bande d'usage" in msg
+    assert "Traceback" not in panel.status.value
+    panel.band.value = (0.5, 2.0)
+    assert "calcul à jour" in panel.message
+
+
+def test_no_pool_ticked_asks_for_one(panel):
+    for cb in panel.pools.values():
+        cb.value = False
+    assert panel.message == "Cochez au moins un service à mutualiser."
+    panel.pools["dsi"].value = True
+    assert "calcul à jour" in panel.message
+    assert "DSI mutualisée" in panel.table.value
+    assert "Licences logicielles" not in panel.table.value
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("communes.csv", b"foo;bar\n1;2\n", "code INSEE introuvable"),
+    ("communes.xls", b"\xd0\xcf\x11\xe0", "Excel 97-2003"),
+    ("communes.pdf", b"%PDF-1.4", "extension"),
+    ("communes.xlsx", b"not a zip", "fichier"),
+])
+def test_bad_upload_gives_a_french_message_and_keeps_the_results(panel, name, content, expected):
+    table = panel.table.value
+    assert not panel.load_user_file(name, content)
+    assert "Fichier refusé" in panel.message or "illisible" in panel.message
+    assert expected in panel.message
+    assert "Traceback" not in panel.status.value
+    assert panel.table.value == table
+    assert panel.user_table is None
+
+
+def test_upload_through_the_widget_value(panel):
+    panel.upload.value = ({"name": "x.csv", "type": "text/csv", "size": 12,
+                           "content": memoryview(b"foo;bar\n1;2\n"),
+                           "last_modified": datetime.datetime(2026, 1, 1)},)
+    assert "Fichier refusé" in panel.message
+
+
+def own_figures(path, workstations: float) -> bytes:
+    """The pre-filled template with the first commune's workstations changed."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Communes"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("Postes de travail") + 1, value=workstations)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_search_then_upload_own_figures(panel, sim):
+    panel.search.value = "200030385"
+    assert panel.epci.value == "200030385"
+    assert "Agglopolys" in panel.message
+    table = panel.table.value
+    assert panel.load_user_file("mes_chiffres.xlsx", own_figures(AGGLOPOLYS_TEMPLATE, 900))
+    assert "calcul à jour" in panel.message
+    assert "mes_chiffres.xlsx" in panel.data_label.value
+    assert panel.user_table is not None
+    assert panel.table.value != table
+    panel._on_clear_upload()
+    assert panel.user_table is None and panel.table.value == table
+
+
+def test_upload_for_another_epci_is_refused_in_french(panel):
+    assert not panel.load_user_file("agglopolys.xlsx", AGGLOPOLYS_TEMPLATE.read_bytes())
+    assert "Fichier refusé" in panel.message
+    assert "Traceback" not in panel.status.value
+
+
+def test_unknown_epci_search_says_so(panel):
+    panel.search.value = "zzzz introuvable"
+    assert "Aucun EPCI ne correspond" in panel.message
+    assert panel.epci.value == "200035764"
+
+
+def test_report_button_downloads_the_scenario_on_screen(panel):
+    panel.method.value = "equal"
+    panel.report_button.click()
+    assert panel.report_bytes[:2] == b"PK"
+    assert "base64," in panel.report_link.value and ".xlsx" in panel.report_link.value
+    wb = openpyxl.load_workbook(io.BytesIO(panel.report_bytes), read_only=True)
+    assert "Synthèse" in wb.sheetnames
+    rows = list(wb["Projection"].iter_rows(values_only=True))
+    header = rows[0]
+    proj = panel.view.projection.projection
+    col = header.index("Coût numérique mutualisé (€)")
+    assert rows[1][col] == pytest.approx(proj["digital_pooled_eur"].iloc[0])
+    panel.method.value = "lp"
+    assert panel.report_link.value == "" and panel.report_bytes is None
+
+
+def test_offline_charts_fetch_nothing_from_the_internet(sim, beauce_scenario):
+    panel = SimulatorPanel(beauce_scenario, simulation=sim, offline=True)
+    esm = panel.charts["scissor"].widget._esm
+    assert "esm.sh" not in esm and 'from "https://' not in esm
+    assert len(esm) > 100_000  # vega-embed, vega and vega-lite bundled by vl-convert
+
+
+# --- Effet ciseau and Plénière --------------------------------------------------------------------
+
+def test_scissor_panel_switches_indicator_and_saves_images(sim, tmp_path):
+    panel = ScissorPanel("beauce_loiretaine", simulation=sim, offline=False)
+    before = panel.scissor_chart.spec
+    panel.indicator.value = "digital_burden"
+    assert panel.scissor_chart.spec != before
+    panel.measure.value = "digital_burden"
+    assert "Charge numérique" in json.dumps(panel.burden_chart.spec, ensure_ascii=False)
+    written = panel.save_charts(tmp_path / "diapos")
+    assert sorted(p.name for p in written) == ["effet_ciseau.png", "effet_ciseau.svg",
+                                               "trajectoires_communes.png",
+                                               "trajectoires_communes.svg"]
+    assert "4 images" in panel.export_message.value
+
+
+def test_plenary_variant_changes_only_side_b(sim):
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    figures = panel.figures.value
+    a_redraws = panel.scissor["A"].redraws
+    b_spec = panel.scissor["B"].spec
+    panel.licences_b.value = 0.10
+    assert panel.figures.value != figures
+    assert panel.scissor["B"].spec != b_spec
+    assert panel.scissor["A"].spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == \
+        panel.scissor["B"].spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    assert panel.scissor["A"].redraws == a_redraws + 1  # shared y axis moved
+    panel.method_b.value = "equal"
+    assert "Parts égales" in panel.figures.value
+
+
+# --- Analyse ---------------------------------------------------------------------------------------
+
+def test_run_batch_writes_each_scenario_and_a_summary(tmp_path):
+    summary = run_batch(["beauce_loiretaine"], [], tmp_path, save_charts=True)
+    assert list(summary["Statut"]) == ["ok"]
+    folder = tmp_path / "cc_de_la_beauce_loiretaine_scenario_de_reference"
+    assert {"inputs.csv", "allocation.csv", "projection.csv", "summary.json",
+            "report.xlsx"} <= {p.name for p in folder.iterdir()}
+    assert (folder / "graphiques" / "effet_ciseau.svg").exists()
+    assert (tmp_path / "synthese.csv").exists()
+
+
+def test_run_batch_rejects_an_unknown_epci(tmp_path):
+    with pytest.raises(SystemExit, match="EPCI inconnu"):
+        run_batch([], ["zzzz introuvable"], tmp_path)
