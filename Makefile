@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= data/scenarios/agglopolys.yaml
 OUT ?= out/agglopolys
 
-.PHONY: setup run lab dashboard test lint bench clean
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_PORT ?= 8888
+DASHBOARD_PORT ?= 8866
+
+.PHONY: setup run scenario dashboard analyse test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +21,24 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Main job: the Simulateur notebook in JupyterLab, on localhost with a token (printed below).
 run: $(STAMP)
+	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(LAB_PORT) $(ROOT_FLAG) notebooks/01_simulateur.ipynb
+
+# The reference scenario (or SCENARIO=...) from the command line, outputs in OUT.
+scenario: $(STAMP)
 	$(BIN)/python -m model run $(SCENARIO) --out $(OUT)
 
+# The plenary dashboard (Voilà, no code on screen) on http://127.0.0.1:$(DASHBOARD_PORT)/
+dashboard: $(STAMP)
+	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/03_pleniere.ipynb
+
+# The analyst notebook, parameterised with papermill; outputs in out/analyse.
+analyse: $(STAMP)
+	$(BIN)/papermill notebooks/04_analyse.ipynb out/analyse.ipynb --cwd . -p out_dir out/analyse
+
 test: $(STAMP)
-	$(BIN)/ruff check model tests bench scripts
+	$(BIN)/ruff check model tests bench scripts notebooks
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

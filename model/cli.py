@@ -89,6 +89,70 @@ def _run(args) -> int:
     return 0
 
 
+def _batch(args) -> int:
+    from model.batch import (
+        all_sirens,
+        load_template,
+        read_table,
+        resolve_sirens,
+        run_batch,
+        summarise,
+    )
+
+    template = load_template(args.template)
+    if args.all:
+        sirens = all_sirens()
+    elif args.epci:
+        sirens = resolve_sirens(args.epci)
+    elif template.epci:
+        sirens = resolve_sirens([template.epci])
+    else:
+        print("Erreur : donnez --epci SIREN ... ou --all.", file=sys.stderr)
+        return 2
+    try:
+        result = run_batch(template, sirens, args.out, workers=args.workers,
+                           per_epci=args.per_epci, dask=args.dask,
+                           progress=not args.sans_progression)
+    except KeyboardInterrupt:
+        print(f"\nInterrompu. Les EPCI terminés sont gardés dans {args.out}/.batch/ : relancez la "
+              "même commande pour reprendre.", file=sys.stderr)
+        return 130
+    s = summarise(read_table(result.table))
+    print(f"{s['epci']} EPCI : {len(result.computed)} calculés, {len(result.skipped)} repris "
+          f"d'un lancement précédent, {s['failed']} en erreur, en {fr_number(result.seconds, 1)} s.")
+    if s["infeasible_years"]:
+        print(f"  {s['infeasible_years']} années où les contraintes de répartition sont "
+              "incompatibles (voir la colonne infeasible).")
+    if result.failed:
+        print(f"  EPCI en erreur (message dans la colonne error) : {', '.join(result.failed[:10])}"
+              f"{' ...' if len(result.failed) > 10 else ''}")
+    print(f"Table écrite : {result.table}")
+    return 0
+
+
+def _sensitivity(args) -> int:
+    from model.scenario import Scenario
+    from model.sensitivity import sensitivity, write_sensitivity
+
+    scenario = Scenario.from_yaml(args.scenario)
+    result = sensitivity(scenario, draws=args.draws, seed=args.seed,
+                         licence_growth=tuple(args.croissance_licences),
+                         rrf_growth=tuple(args.croissance_rrf),
+                         saas_jump_probability=args.proba_saut_saas)
+    out = write_sensitivity(result, args.out)
+    epci = result.scissor[(result.scissor["level"] == "epci") & (result.scissor["case"] == "pooled")
+                          & (result.scissor["indicator"] == "teb_alert")]
+    never = float(epci.loc[epci["year"].isna(), "share"].sum())
+    print(f"{args.draws} tirages (graine {args.seed}) en {fr_number(result.seconds, 1)} s, "
+          f"méthode {result.method}.")
+    print(f"  Ciseau (taux d'épargne brute < seuil d'alerte, total EPCI, mutualisé) : "
+          f"{fr_number(100 * (1 - never), 1)} % des tirages dans l'horizon.")
+    for r in epci[epci["year"].notna()].itertuples():
+        print(f"    {r.year} : {fr_number(100 * r.share, 1)} %")
+    print(f"Résultats écrits dans {out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model",
                                      description="Modèle de coûts de mutualisation numérique.")
@@ -114,6 +178,45 @@ def build_parser() -> argparse.ArgumentParser:
     p_tpl.add_argument("epci", nargs="?", help="SIREN ou nom de l'EPCI (pré-remplit les communes)")
     p_tpl.add_argument("--out", type=Path, required=True, help="fichier .xlsx ou .csv")
     p_tpl.set_defaults(func=_template)
+
+    p_batch = sub.add_parser(
+        "batch", help="appliquer un scénario modèle à une liste d'EPCI (ou aux 1 255) : une table",
+        description="Applique un scénario modèle (YAML ; sa clé epci est remplacée) à chaque EPCI "
+        "et écrit batch.csv (une ligne par EPCI et par année). Reprend après une interruption "
+        "sans refaire les EPCI terminés.")
+    p_batch.add_argument("template", type=Path, help="scénario modèle (YAML)")
+    which = p_batch.add_mutually_exclusive_group()
+    which.add_argument("--epci", nargs="+", metavar="SIREN", help="SIREN ou noms des EPCI")
+    which.add_argument("--all", action="store_true", help="tous les EPCI (1 255)")
+    p_batch.add_argument("--out", type=Path, required=True, help="dossier de sortie")
+    p_batch.add_argument("--workers", type=int, default=None,
+                         help="processus en parallèle (défaut : un par cœur)")
+    p_batch.add_argument("--per-epci", action="store_true",
+                         help="écrire aussi les résultats complets de chaque EPCI dans OUT/epci/SIREN/")
+    p_batch.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADRESSE",
+                         help="calculer avec Dask distributed : grappe locale sans adresse, "
+                         "ou l'adresse d'un ordonnanceur (tcp://hôte:8786)")
+    p_batch.add_argument("--sans-progression", action="store_true",
+                         help="ne pas afficher la barre de progression")
+    p_batch.set_defaults(func=_batch)
+
+    p_sens = sub.add_parser(
+        "sensitivity", help="tirages des taux de croissance incertains : distribution du ciseau",
+        description="Tire la croissance des licences, celle des ressources et la survenue du "
+        "saut SaaS ; écrit la distribution de l'année du ciseau et l'éventail des parts.")
+    p_sens.add_argument("scenario", type=Path)
+    p_sens.add_argument("--draws", type=int, default=1000, help="nombre de tirages (défaut 1000)")
+    p_sens.add_argument("--seed", type=int, default=0, help="graine (défaut 0)")
+    p_sens.add_argument("--out", type=Path, required=True, help="dossier de sortie")
+    p_sens.add_argument("--croissance-licences", type=float, nargs=3, default=[0.014, 0.05, 0.08],
+                        metavar=("BAS", "MODE", "HAUT"),
+                        help="loi triangulaire de la hausse annuelle des licences")
+    p_sens.add_argument("--croissance-rrf", type=float, nargs=3, default=[0.010, 0.024, 0.035],
+                        metavar=("BAS", "MODE", "HAUT"),
+                        help="loi triangulaire de la hausse annuelle des ressources")
+    p_sens.add_argument("--proba-saut-saas", type=float, default=0.5,
+                        help="probabilité du saut de prix SaaS au renouvellement (défaut 0,5)")
+    p_sens.set_defaults(func=_sensitivity)
     return parser
 
 

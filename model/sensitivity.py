@@ -1,0 +1,437 @@
+"""Sensitivity of one EPCI to the uncertain growth rates: scissor years and shares as distributions.
+
+Each draw (numpy ``default_rng(seed)``) picks a licence price growth, a resources (RRF) growth
+and whether the SaaS renewal jump happens. The draw changes only the yearly indices, so the
+expensive parts are computed once: the resolved data, the start-year costs (drivers and cost
+functions do not move), the classic keys and Shapley shares (invariant to prices). Per draw and
+year only the split that changes is redone:
+
+* classic keys: the pool amounts times the fixed shares;
+* the LP: the leximin split of this allocation LP is found without a solver. Relax the pool
+  balances to one total; the leximin of ``burden_i = s_i / cap_i`` over boxes
+  ``A_i <= s_i <= B_i`` with ``sum_i s_i = T`` is the water level ``s_i = clip(lam cap_i, A_i, B_i)``
+  (O(n log n)). When those totals can be split across pools within the usage band
+  (`model.allocation.leximin.breakdown`, checked to 1e-9), they are the LP's leximin totals: the
+  leximin of a larger set that lies in the smaller one is the leximin of the smaller one. When
+  the check fails (or the burden cap binds) the draw falls back to `allocate_lp`.
+  Capacity growth does not move the split (scaling every capacity scales ``t`` only).
+
+Outputs are tidy frames: one row per draw (its parameters and scissor years), the distribution
+of each scissor year, and per commune and year the quantiles of its share (a fan chart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.allocation import AllocationInputs, allocate_lp
+from model.allocation.inputs import SCALE_EUR, Arrays
+from model.allocation.leximin import breakdown
+from model.costs import pool_params
+from model.errors import InputError
+from model.projection import EPCI_ID, INDICATORS, base_costs, key_shares, price_index
+from model.scenario import ResolvedScenario, Scenario
+
+#: Quantiles of the fan chart.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Relative tolerance of the check that the water-level totals split across pools.
+CHECK_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# The leximin split without a solver
+
+
+def water_level_totals(arr: Arrays) -> np.ndarray | None:
+    """Leximin commune totals (M€) of the LP with the pool balances relaxed to their sum.
+
+    ``A_i = max(incremental_i, sum_p lo_ip)``, ``B_i = min(standalone_i, sum_p hi_ip)``; the
+    result is ``clip(lam * cap_i, A_i, B_i)`` with ``lam`` such that the totals sum to the pools'
+    total. None when even the relaxation is infeasible.
+    """
+    a = np.maximum(arr.incremental, arr.lower.sum(axis=1))
+    b = np.minimum(arr.standalone, arr.upper.sum(axis=1))
+    cap = arr.capacity
+    total = float(arr.total.sum())
+    scale = max(1.0, total)
+    if (a > b + 1e-12 * scale).any() or a.sum() > total * (1 + 1e-12) or b.sum() < total * (
+            1 - 1e-12):
+        return None
+    b = np.maximum(a, b)
+    knots = np.unique(np.concatenate([a / cap, b / cap]))
+    f = np.clip(knots[:, None] * cap, a, b).sum(axis=1)  # nondecreasing in lam
+    k = int(np.clip(np.searchsorted(f, total), 1, len(knots) - 1)) if len(knots) > 1 else 0
+    if len(knots) == 1 or f[k] <= f[k - 1]:
+        lam = knots[k]
+    else:
+        lam = knots[k - 1] + (total - f[k - 1]) / (f[k] - f[k - 1]) * (knots[k] - knots[k - 1])
+    return np.clip(lam * cap, a, b)
+
+
+def fast_leximin(arr: Arrays) -> tuple[np.ndarray, float] | None:
+    """``(x (n, P) in M€, t*)`` of the leximin split, or None when it must go to the LP."""
+    s = water_level_totals(arr)
+    if s is None:
+        return None
+    x = breakdown(arr, s, fallback=None)
+    tol = CHECK_TOL * max(1.0, float(arr.total.sum()))
+    if (np.abs(x.sum(axis=0) - arr.total).max() > tol
+            or np.abs(x.sum(axis=1) - s).max() > tol
+            or (x < arr.lower - tol).any() or (x > arr.upper + tol).any()):
+        return None
+    totals = x.sum(axis=1)
+    t = float(np.max(totals / arr.capacity))
+    if t > getattr(arr, "burden_cap", np.inf):
+        return None
+    return x, t
+
+
+# --------------------------------------------------------------------------------------------
+# Draws
+
+
+def _triangular(rng: np.random.Generator, spec: tuple[float, float, float], n: int) -> np.ndarray:
+    lo, mode, hi = (float(v) for v in spec)
+    if not lo <= mode <= hi:
+        raise InputError(f"loi triangulaire invalide {spec} : il faut bas ≤ mode ≤ haut")
+    if lo == hi:
+        return np.full(n, lo)
+    return rng.triangular(lo, mode, hi, n)
+
+
+def draw_parameters(draws: int, seed: int, licence_growth: tuple[float, float, float],
+                    rrf_growth: tuple[float, float, float],
+                    saas_jump_probability: float) -> pd.DataFrame:
+    """One row per draw: ``licence_growth``, ``rrf_growth``, ``saas_jump`` (bool)."""
+    if draws < 1:
+        raise InputError("il faut au moins un tirage")
+    if not 0 <= saas_jump_probability <= 1:
+        raise InputError("la probabilité du saut SaaS doit être entre 0 et 1")
+    rng = np.random.default_rng(seed)
+    lic = _triangular(rng, licence_growth, draws)
+    rrf = _triangular(rng, rrf_growth, draws)
+    jump = rng.random(draws) < saas_jump_probability
+    return pd.DataFrame({"draw": np.arange(draws), "licence_growth": lic, "rrf_growth": rrf,
+                         "saas_jump": jump})
+
+
+@dataclass
+class SensitivityResult:
+    """The draws, the distribution of each scissor year and the share quantiles (fan chart)."""
+
+    draws: pd.DataFrame
+    scissor: pd.DataFrame
+    shares: pd.DataFrame
+    method: str
+    lp_fallbacks: int
+    seconds: float
+    settings: dict
+
+
+class _Model:
+    """Everything of a resolved scenario that does not change between draws."""
+
+    def __init__(self, resolved: ResolvedScenario):
+        self.resolved = resolved
+        values = resolved.values
+        self.years = np.array(resolved.years)
+        self.k = self.years - self.years[0]
+        communes = resolved.communes.values
+        self.communes = communes.index
+        self.names = resolved.communes.names
+        base = base_costs(resolved)
+        self.pools = list(base.pooled.index)
+        self.base = base
+        self.sa = base.standalone[self.pools].to_numpy(dtype=float)  # (n, P)
+        self.inc = base.incremental[self.pools].to_numpy(dtype=float)
+        self.usage = base.usage_share[self.pools].to_numpy(dtype=float)
+        self.pooled = base.pooled[self.pools].to_numpy(dtype=float)
+        alloc = values["allocation"]
+        share = pd.Series(alloc["epci_share"]).reindex(self.pools).fillna(0.0).astype(float)
+        self.epci_share = share.to_numpy()
+        self.band = (float(alloc["band_lo"]), float(alloc["band_hi"]))
+        cap_col = "rrf_eur" if alloc["capacity"] == "rrf" else "potentiel_financier_eur"
+        self.capacity0 = communes[cap_col].to_numpy(dtype=float)
+        cap = alloc.get("burden_cap")
+        self.burden_cap = None if cap is None else float(cap)
+        self.rrf0 = communes["rrf_eur"].to_numpy(dtype=float)
+        other0 = communes["drf_eur"].to_numpy(dtype=float) - self.sa.sum(axis=1)
+        self.other0 = np.clip(other0, 0.0, None)
+        proj = values["projection"]
+        self.thresholds = proj
+        self.drf_idx = (1.0 + proj["other_drf_growth"]) ** self.k
+        # price index of the pools other than licences: fixed across draws
+        self.prices = price_index(resolved)[self.pools].to_numpy(dtype=float)  # (Y, P)
+        self.lic = self.pools.index("licences") if "licences" in self.pools else None
+        params = pool_params(values, self.pools)
+        lic = params.get("licences")
+        self.saas_step = 0.0
+        self.jump_from = None
+        if lic is not None and lic.saas_jump_year is not None and lic.saas_jump:
+            self.saas_step = lic.saas_share * lic.saas_jump
+            self.jump_from = int(lic.saas_jump_year)
+        self.method = resolved.scenario.method
+        self.key = None
+        if self.method != "lp":
+            shares = key_shares(resolved, base)[self.method]
+            self.key = shares[self.pools].reindex(self.communes).to_numpy(dtype=float)
+        self._cache: dict[tuple, tuple[np.ndarray, float]] = {}
+        self.fallbacks = 0
+
+    def index(self, licence_growth: float, jump: bool) -> np.ndarray:
+        """Year x pool price index of a draw."""
+        f = self.prices.copy()
+        if self.lic is not None:
+            lic = (1.0 + licence_growth) ** self.k
+            if jump and self.jump_from is not None:
+                lic = lic * np.where(self.years >= self.jump_from, 1.0 + self.saas_step, 1.0)
+            f[:, self.lic] = lic
+        return f
+
+    def arrays(self, f: np.ndarray, cap_index: float) -> Arrays:
+        """The LP's arrays (M€) for price index ``f`` (P,), as `to_arrays` builds them."""
+        pooled = self.pooled * f
+        epci = pooled * self.epci_share
+        to_split = pooled - epci
+        keep = 1.0 - epci / np.where(pooled > 0, pooled, 1.0)
+        total = to_split / SCALE_EUR
+        usage = self.usage * total
+        lo, hi = self.band
+        inc = (self.inc * f) * keep
+        kwargs = {}
+        if self.burden_cap is not None:
+            kwargs["burden_cap"] = self.burden_cap
+        return Arrays(
+            communes=self.communes, pools=pd.Index(self.pools), total=total,
+            lower=lo * usage, upper=hi * usage,
+            standalone=(self.sa * f).sum(axis=1) / SCALE_EUR,
+            incremental=np.maximum(inc.sum(axis=1), 0.0) / SCALE_EUR,
+            capacity=self.capacity0 * cap_index / SCALE_EUR, usage=usage, **kwargs)
+
+    def lp_totals(self, f: np.ndarray, cap_index: float) -> tuple[np.ndarray, float]:
+        """Commune totals (euros) of the leximin split and t* for price index ``f``.
+
+        Without a burden cap the split does not depend on the capacities' common growth, so it
+        is cached on the price index alone and t* scales by ``1 / cap_index``.
+        """
+        own = 1.0 if self.burden_cap is None else cap_index
+        key = (*np.round(f, 15), own)
+        if key not in self._cache:
+            out = fast_leximin(self.arrays(f, own))
+            if out is None:
+                self.fallbacks += 1
+                out = self._lp(f, own)
+            x, t = out
+            self._cache[key] = (x.sum(axis=1) * SCALE_EUR, t)
+        totals, t = self._cache[key]
+        return totals, t * own / cap_index
+
+    def _lp(self, f: np.ndarray, cap_index: float) -> tuple[np.ndarray, float]:
+        pooled = self.pooled * f
+        epci = pooled * self.epci_share
+        keep = 1.0 - epci / np.where(pooled > 0, pooled, 1.0)
+        frame = lambda a: pd.DataFrame(a, index=self.communes, columns=self.pools)  # noqa: E731
+        inputs = AllocationInputs(
+            to_split=pd.Series(pooled - epci, index=self.pools),
+            standalone=frame(self.sa * f), incremental=frame(self.inc * f * keep),
+            usage_share=frame(self.usage),
+            capacity=pd.Series(self.capacity0 * cap_index, index=self.communes),
+            band=self.band, names=self.names, burden_cap=self.burden_cap)
+        result = allocate_lp(inputs)
+        x = result.raw.reindex(index=self.communes, columns=self.pools).to_numpy() / SCALE_EUR
+        return x, float(result.max_burden)
+
+    def one_draw(self, licence_growth: float, rrf_growth: float, jump: bool) -> dict:
+        """Per year commune amounts (chosen method), shares, t*; scissor years."""
+        f_all = self.index(licence_growth, jump)
+        cap_idx = (1.0 + rrf_growth) ** self.k
+        n_years, n = len(self.years), len(self.communes)
+        paid = np.empty((n_years, n))
+        alone = np.empty((n_years, n))
+        epci_paid = np.empty(n_years)
+        t_star = np.empty(n_years)
+        for y in range(n_years):
+            f = f_all[y]
+            pooled = self.pooled * f
+            epci = pooled * self.epci_share
+            totals, t_star[y] = self.lp_totals(f, cap_idx[y])
+            if self.key is None:
+                paid[y] = totals
+            else:
+                paid[y] = (self.key * (pooled - epci)).sum(axis=1)
+            alone[y] = (self.sa * f).sum(axis=1)
+            epci_paid[y] = epci.sum()
+        rrf = self.rrf0[None, :] * cap_idx[:, None]
+        other = self.other0[None, :] * self.drf_idx[:, None]
+        out = {"paid": paid, "t_star": t_star}
+        tot_rrf, tot_other = rrf.sum(axis=1), other.sum(axis=1)
+        series = {}
+        for case, per, tot in (("pooled", paid, paid.sum(axis=1) + epci_paid),
+                               ("standalone", alone, alone.sum(axis=1))):
+            d = np.column_stack([tot, per])
+            r = np.column_stack([tot_rrf, rrf])
+            o = np.column_stack([tot_other, other])
+            series[f"teb_{case}"] = (r - o - d) / r
+            series[f"digital_burden_{case}"] = d / r
+        years = self.years
+        for ind, (col, direction, key) in INDICATORS.items():
+            thr = self.thresholds[key]
+            for case in ("pooled", "standalone"):
+                s = series[f"{col}_{case}"]
+                hit = s < thr if direction == "below" else s > thr
+                first = np.where(hit.any(axis=0), years[hit.argmax(axis=0)], -1)
+                out[f"scissor_{ind}_{case}"] = int(first[0]) if first[0] >= 0 else None
+                c = first[1:][first[1:] >= 0]
+                out[f"first_commune_{ind}_{case}"] = int(c.min()) if len(c) else None
+        return out
+
+
+def sensitivity(
+    scenario: Scenario | ResolvedScenario,
+    draws: int = 1000,
+    seed: int = 0,
+    licence_growth: tuple[float, float, float] = (0.014, 0.05, 0.08),
+    rrf_growth: tuple[float, float, float] = (0.010, 0.024, 0.035),
+    saas_jump_probability: float = 0.5,
+    quantiles: tuple[float, ...] = QUANTILES,
+) -> SensitivityResult:
+    """Draw the uncertain growth rates and return the scissor years and shares as distributions.
+
+    Parameters
+    ----------
+    scenario : the scenario (or an already resolved one); its other assumptions stay fixed.
+    draws, seed : number of draws and the seed of ``numpy.random.default_rng`` (same seed, same
+        result).
+    licence_growth : triangular law ``(low, mode, high)`` of the licence price growth per year.
+        Default ``(0.014, 0.05, 0.08)``: low = Syntec indexation +1.4 %/yr 2013-2021
+        (juristique.org, cited in data/assumptions.yaml ``licences.growth``); mode = the +5 %/yr
+        contract floor ``P1 = P0 x max(1.05; S1/S0)`` (la-graine-informatique.fr CGV 09/2024, the
+        default value); high = +8 %/yr, the stress value of the README's override example
+        [non vérifié: no public source for a ceiling].
+    rrf_growth : triangular law of the growth of resources (RRF) and capacities per year.
+        Default ``(0.010, 0.024, 0.035)``: mode = DGFiP +2.4 % in 2024 (the default
+        ``projection.rrf_growth``); low and high ±1.4 / +1.1 point [non vérifié: modelling
+        choice around the latest observation].
+    saas_jump_probability : probability that the one-off SaaS renewal jump of
+        ``licences.saas_jump`` (CEPC avis 2023: +48 % after tacit renewal; CIGREF reports
+        +100 to +150 % on some renewals) happens in ``licences.saas_jump_year``. Default 0.5
+        [non vérifié: an even chance, no public frequency found].
+    quantiles : quantiles of the shares' fan chart.
+
+    Returns
+    -------
+    SensitivityResult with ``draws`` (one row per draw: parameters, scissor years of the EPCI
+    total and first commune crossing, t* of the last year), ``scissor`` (per indicator and case,
+    the share of draws whose scissor year is each year; ``year`` empty = not within the
+    horizon) and ``shares`` (per commune and year, the quantiles of its share of the pooled
+    cost under the scenario's method, and the share in the central case).
+    """
+    import time
+
+    start = time.perf_counter()
+    resolved = scenario.resolve() if isinstance(scenario, Scenario) else scenario
+    model = _Model(resolved)
+    params = draw_parameters(draws, seed, licence_growth, rrf_growth, saas_jump_probability)
+    n_years, n = len(model.years), len(model.communes)
+    shares = np.empty((draws, n_years, n))
+    rows = []
+    for d, lic, rrf, jump in params.itertuples(index=False):
+        out = model.one_draw(float(lic), float(rrf), bool(jump))
+        paid = out.pop("paid")
+        shares[d] = paid / paid.sum(axis=1, keepdims=True)
+        t_star = out.pop("t_star")
+        rows.append({**out, "max_burden_end": float(t_star[-1])})
+    table = pd.concat([params, pd.DataFrame(rows)], axis=1)
+    for col in table.columns:
+        if col.startswith(("scissor_", "first_commune_")):
+            table[col] = table[col].astype("Int64")
+
+    central = _central(model)
+    q = np.quantile(shares, quantiles, axis=0)  # (Q, Y, n)
+    frames = []
+    for yi, year in enumerate(model.years):
+        df = pd.DataFrame({"year": int(year), "commune": model.communes,
+                           "name": model.names.reindex(model.communes).to_numpy()})
+        for qi, qq in enumerate(quantiles):
+            df[f"q{round(100 * qq):02d}"] = q[qi, yi]
+        df["mean"] = shares[:, yi].mean(axis=0)
+        df["central"] = central[yi]
+        frames.append(df)
+    share_table = pd.concat(frames, ignore_index=True)
+    share_table.insert(3, "method", model.method)
+    settings = {"epci": resolved.epci.siren, "seed": seed, "licence_growth": list(licence_growth),
+                "rrf_growth": list(rrf_growth), "saas_jump_probability": saas_jump_probability,
+                "quantiles": list(quantiles)}
+    return SensitivityResult(table, scissor_distribution(table), share_table, model.method,
+                             model.fallbacks, time.perf_counter() - start, settings)
+
+
+def _central(model: _Model) -> np.ndarray:
+    """Shares (years x communes) with the assumptions' own growth and the jump as configured."""
+    values = model.resolved.values
+    lic = values["licences"]["growth"] if model.lic is not None else 0.0
+    out = model.one_draw(float(lic), float(values["projection"]["rrf_growth"]), True)
+    paid = out["paid"]
+    return paid / paid.sum(axis=1, keepdims=True)
+
+
+def scissor_distribution(draws: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator, case (pooled/standalone) and level (EPCI total or first commune): how many
+    draws give each scissor year (``year`` empty: no crossing within the horizon)."""
+    rows = []
+    total = len(draws)
+    for ind in INDICATORS:
+        for level, prefix in (("epci", "scissor"), ("commune", "first_commune")):
+            for case in ("pooled", "standalone"):
+                col = draws[f"{prefix}_{ind}_{case}"]
+                counts = col.value_counts(dropna=False)
+                for year, count in counts.items():
+                    rows.append({"indicator": ind, "level": level, "case": case,
+                                 "year": None if pd.isna(year) else int(year),
+                                 "draws": int(count), "share": count / total})
+    out = pd.DataFrame(rows).astype({"year": "Int64"})
+    return out.sort_values(["indicator", "level", "case", "year"], na_position="last",
+                           ignore_index=True)
+
+
+def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
+    """Write ``draws.csv``, ``scissor.csv``, ``shares.csv`` and ``sensitivity.json`` into
+    ``out_dir``, all or nothing (a temporary folder renamed at the end)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        result.draws.to_csv(tmp / "draws.csv", index=False, float_format="%.10g")
+        result.scissor.to_csv(tmp / "scissor.csv", index=False, float_format="%.10g")
+        result.shares.to_csv(tmp / "shares.csv", index=False, float_format="%.10g")
+        meta = {"method": result.method, "draws": len(result.draws), **result.settings,
+                "lp_fallbacks": result.lp_fallbacks}
+        (tmp / "sensitivity.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+__all__ = ["EPCI_ID", "QUANTILES", "SensitivityResult", "draw_parameters", "fast_leximin",
+           "scissor_distribution", "sensitivity", "water_level_totals", "write_sensitivity"]
