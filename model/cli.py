@@ -85,6 +85,9 @@ def _run(args) -> int:
               f"isolé {years['standalone'] or 'jamais'} ; "
               f"{c.get('communes_crossing_pooled', 0)} / {c.get('communes_crossing_standalone', 0)}"
               " communes")
+    if s["excluded_communes"]:
+        names = ", ".join(e["name"] for e in s["excluded_communes"])
+        print(f"Hors répartition ({len(s['excluded_communes'])}, sans habitant) : {names}")
     print(f"Résultats écrits dans {out}/")
     return 0
 

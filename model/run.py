@@ -83,6 +83,8 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         "years": years,
         "scissor_years": scissor_years,
         "estimated_fields": {c: int(n) for c, n in estimated.sum().items() if n},
+        "excluded_communes": [{"commune": c, "name": r["name"], "reason": r["reason"]}
+                              for c, r in resolved.excluded.iterrows()],
         "scenario": resolved.scenario.to_dict(),
         "assumptions": resolved.values,
         "version": __version__,

@@ -121,7 +121,17 @@ class Scenario:
                 "professionnelle unique (CGI 1609 nonies C). Choisissez settlement: invoice.",
                 column="settlement"))
         values = assumption_values(tree)
-        return ResolvedScenario(self, epci, complete_communes(given, values), tree, values)
+        uninhabited = given["population"] <= 0
+        excluded = given.loc[uninhabited, ["name"]].assign(reason=UNINHABITED_FR)
+        if uninhabited.all():
+            raise InputError(Problem(f"{epci.name} n'a aucune commune habitée à répartir.",
+                                     column="population"))
+        communes = complete_communes(given[~uninhabited], values)
+        return ResolvedScenario(self, epci, communes, tree, values, excluded)
+
+
+UNINHABITED_FR = ("commune sans habitant (ni budget ni agents) : elle ne paie rien et n'entre "
+                  "pas dans la répartition")
 
 
 def merge_user_table(bundled: pd.DataFrame, user: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +152,8 @@ class ResolvedScenario:
     communes: CommuneTable
     assumptions: dict
     values: dict
+    #: Members left out of the split (index commune; name, reason), e.g. uninhabited communes.
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["name", "reason"]))
 
     @property
     def years(self) -> list[int]:

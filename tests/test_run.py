@@ -244,3 +244,14 @@ def test_cli_template_round_trip(tmp_path, capsys):
     assert main(["template", "beauce loiretaine", "--out", str(path)]) == 0
     table = read_user_table(path)
     assert len(table) == 23 and table["population"].sum() == 16991
+
+
+def test_uninhabited_communes_are_left_out_and_reported():
+    """CA du Grand Verdun has six « villages morts pour la France » with no inhabitant."""
+    result = run(Scenario(epci="200049187"))
+    excluded = result.summary["excluded_communes"]
+    assert len(excluded) == 6
+    assert {e["commune"] for e in excluded} >= {"55039", "55050"}
+    assert "sans habitant" in excluded[0]["reason"]
+    assert result.projection.lp[2026].status == "optimal"
+    assert "55039" not in set(result.projection.allocation["payer_id"])
