@@ -38,7 +38,8 @@ import yaml
 from model.allocation import allocate_lp
 from model.allocation.fast import HighsBackend
 from model.allocation.inputs import SCALE_EUR, Arrays
-from model.allocation.leximin import breakdown, run_leximin
+from model.allocation.leximin import breakdown
+from model.allocation.solve import waterfill_leximin
 from model.costs import POOLS
 from model.errors import InputError, ModelError, Problem
 from model.projection import (
@@ -246,7 +247,7 @@ def _solve_lp(ym: _YearModel, f: np.ndarray, cap_index: float, label_rank: np.nd
     """
     arr = ym.arrays(f, cap_index) if solver == "highs-fast" else None
     if arr is not None:
-        out = run_leximin(HighsBackend(arr), len(arr.communes), True)
+        out = waterfill_leximin(HighsBackend(arr), arr)
         if out.first.optimal:
             x = breakdown(arr, out.final.x.sum(axis=1), fallback=out.final.x)
             to_split = ym.year(f, cap_index)[1]

@@ -34,7 +34,7 @@ import pandas as pd
 
 from model.allocation import AllocationInputs, allocate_lp
 from model.allocation.inputs import SCALE_EUR, Arrays
-from model.allocation.leximin import breakdown
+from model.allocation.waterfill import fast_leximin, water_level_totals  # noqa: F401
 from model.costs import pool_params
 from model.errors import InputError
 from model.projection import EPCI_ID, INDICATORS, base_costs, key_shares, price_index
@@ -43,55 +43,10 @@ from model.scenario import ResolvedScenario, Scenario
 #: Quantiles of the fan chart.
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Relative tolerance of the check that the water-level totals split across pools.
-CHECK_TOL = 1e-9
 
 
 # --------------------------------------------------------------------------------------------
 # The leximin split without a solver
-
-
-def water_level_totals(arr: Arrays) -> np.ndarray | None:
-    """Leximin commune totals (M€) of the LP with the pool balances relaxed to their sum.
-
-    ``A_i = max(incremental_i, sum_p lo_ip)``, ``B_i = min(standalone_i, sum_p hi_ip)``; the
-    result is ``clip(lam * cap_i, A_i, B_i)`` with ``lam`` such that the totals sum to the pools'
-    total. None when even the relaxation is infeasible.
-    """
-    a = np.maximum(arr.incremental, arr.lower.sum(axis=1))
-    b = np.minimum(arr.standalone, arr.upper.sum(axis=1))
-    cap = arr.capacity
-    total = float(arr.total.sum())
-    scale = max(1.0, total)
-    if (a > b + 1e-12 * scale).any() or a.sum() > total * (1 + 1e-12) or b.sum() < total * (
-            1 - 1e-12):
-        return None
-    b = np.maximum(a, b)
-    knots = np.unique(np.concatenate([a / cap, b / cap]))
-    f = np.clip(knots[:, None] * cap, a, b).sum(axis=1)  # nondecreasing in lam
-    k = int(np.clip(np.searchsorted(f, total), 1, len(knots) - 1)) if len(knots) > 1 else 0
-    if len(knots) == 1 or f[k] <= f[k - 1]:
-        lam = knots[k]
-    else:
-        lam = knots[k - 1] + (total - f[k - 1]) / (f[k] - f[k - 1]) * (knots[k] - knots[k - 1])
-    return np.clip(lam * cap, a, b)
-
-
-def fast_leximin(arr: Arrays) -> tuple[np.ndarray, float] | None:
-    """``(x (n, P) in M€, t*)`` of the leximin split, or None when it must go to the LP."""
-    s = water_level_totals(arr)
-    if s is None:
-        return None
-    x = breakdown(arr, s, fallback=None)
-    tol = CHECK_TOL * max(1.0, float(arr.total.sum()))
-    if (np.abs(x.sum(axis=0) - arr.total).max() > tol
-            or np.abs(x.sum(axis=1) - s).max() > tol
-            or (x < arr.lower - tol).any() or (x > arr.upper + tol).any()):
-        return None
-    totals = x.sum(axis=1)
-    t = float(np.max(totals / arr.capacity))
-    if t > getattr(arr, "burden_cap", np.inf):
-        return None
-    return x, t
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 from model.allocation.build import PulpBackend
 from model.allocation.elastic import DIAGNOSIS_COLUMNS, diagnose, solve_elastic
 from model.allocation.explain import BINDING_COLUMNS, binding_table
-from model.allocation.fast import HighsBackend, named_duals
+from model.allocation.fast import HighsBackend, RoundSolution, named_duals
 from model.allocation.inputs import (
     SCALE_EUR,
     AllocationInputs,
@@ -18,10 +18,38 @@ from model.allocation.inputs import (
     Arrays,
     to_arrays,
 )
-from model.allocation.leximin import breakdown, run_leximin
+from model.allocation.leximin import DUAL_TOL, LeximinOutcome, breakdown, run_leximin
 from model.allocation.rounding import round_columns
+from model.allocation.waterfill import fast_leximin
 
 SOLVERS = ("highs-fast", "pulp-highs", "pulp-cbc")
+#: Relative gap under which two burden levels count as the same leximin round.
+LEVEL_TOL = 1e-9
+
+
+def waterfill_leximin(backend: HighsBackend, arr: Arrays) -> LeximinOutcome:
+    """Leximin with one LP solve: the first min-t round (t* and its duals), then the
+    water-filling split (`waterfill.py`) when it is feasible and reaches the same t*; otherwise
+    the LP rounds. Round 1 holds the communes whose burden row has a positive dual, as in the LP
+    rounds; the others are numbered by decreasing burden level."""
+    first = backend.solve()
+    n = len(arr.communes)
+    fast = fast_leximin(arr) if first.optimal else None
+    if fast is None or abs(fast[1] - first.t) > LEVEL_TOL * max(1.0, abs(first.t)):
+        return run_leximin(backend, n, True)
+    x = fast[0]
+    level = x.sum(axis=1) / arr.capacity
+    round_fixed = np.ones(n, dtype=int)
+    rest = ~(first.burden_weight > DUAL_TOL)
+    if rest.any():
+        ordered = np.sort(level[rest])[::-1]
+        breaks = np.diff(ordered) < -LEVEL_TOL * np.maximum(1e-12, np.abs(ordered[:-1]))
+        distinct = ordered[np.concatenate([[True], breaks])]
+        # rank of each remaining commune among the distinct levels, from the top, after round 1
+        gaps = np.abs(level[rest][:, None] - distinct[None, :])
+        round_fixed[rest] = 2 + np.argmin(gaps, axis=1)
+    final = RoundSolution(True, first.t, x, first.burden_weight, first.duals)
+    return LeximinOutcome(first, final, level, round_fixed, int(round_fixed.max()))
 
 
 def _frame(arr: Arrays, x: np.ndarray) -> pd.DataFrame:
@@ -59,7 +87,10 @@ def allocate_lp(
     arr = to_arrays(inputs)
     n = len(arr.communes)
     backend = HighsBackend(arr) if solver == "highs-fast" else PulpBackend(arr, solver)
-    out = run_leximin(backend, n, leximin)
+    if solver == "highs-fast" and leximin:
+        out = waterfill_leximin(backend, arr)
+    else:
+        out = run_leximin(backend, n, leximin)
     if not out.first.optimal:
         elastic = solve_elastic(arr, "pulp-cbc" if solver == "pulp-cbc" else "pulp-highs")
         amounts = round_columns(_frame(arr, elastic.x), inputs.to_split)

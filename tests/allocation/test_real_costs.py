@@ -81,3 +81,37 @@ def test_burden_cap_below_optimum_is_diagnosed(solver):
     excess = (paid - cap_eur).clip(lower=0)
     rows = over[over["slack_eur"] > 0].set_index("commune")["slack_eur"]
     assert rows.to_numpy() == pytest.approx(excess.reindex(rows.index).to_numpy(), abs=0.01)
+
+
+@pytest.mark.parametrize("which", ["agglopolys", "largest"])
+@pytest.mark.parametrize("year", [2026, 2032])
+def test_waterfill_equals_lp_leximin_rounds(which, year, largest_epci_siren):
+    """The one-solve water-filling path gives the LP rounds' leximin totals and split."""
+    import numpy as np
+
+    from model.allocation.fast import HighsBackend
+    from model.allocation.inputs import to_arrays
+    from model.allocation.leximin import breakdown, run_leximin
+    from model.allocation.solve import waterfill_leximin
+
+    siren = {"agglopolys": "200030385", "largest": largest_epci_siren}[which]
+    arr = to_arrays(real_inputs(siren, year))
+    rounds = run_leximin(HighsBackend(arr), len(arr.communes), True)
+    fast = waterfill_leximin(HighsBackend(arr), arr)
+    assert fast.final.t == pytest.approx(rounds.first.t, rel=1e-12)
+    scale = float(arr.total.sum())
+    assert np.abs(fast.final.x.sum(axis=1) - rounds.final.x.sum(axis=1)).max() <= 1e-9 * scale
+    x_rounds = breakdown(arr, rounds.final.x.sum(axis=1), fallback=rounds.final.x)
+    assert np.abs(fast.final.x - x_rounds).max() <= 1e-9 * scale
+    assert fast.level == pytest.approx(rounds.level, rel=1e-9)
+
+
+def test_lp_rounds_fallback_gives_the_same_amounts(monkeypatch):
+    import model.allocation.solve as solve
+
+    inputs = real_inputs("200030385")
+    fast = allocate_lp(inputs)
+    monkeypatch.setattr(solve, "fast_leximin", lambda arr: None)
+    slow = allocate_lp(inputs)
+    assert (abs(slow.raw - fast.raw) <= 1e-6 * inputs.to_split).all().all()
+    assert (slow.amounts == fast.amounts).all().all()
