@@ -39,6 +39,7 @@ from model.allocation import allocate_lp
 from model.allocation.fast import HighsBackend
 from model.allocation.inputs import SCALE_EUR, Arrays
 from model.allocation.leximin import breakdown
+from model.allocation.rounding import label_rank, largest_remainder_columns
 from model.allocation.solve import waterfill_leximin
 from model.costs import POOLS
 from model.errors import InputError, ModelError, Problem
@@ -151,30 +152,6 @@ def template_fingerprint(template: Scenario) -> str:
 # Rows of one EPCI: fast path and reference
 
 
-def _largest_remainder(raw: np.ndarray, total_cents: np.ndarray,
-                       label_rank: np.ndarray) -> np.ndarray:
-    """Column-wise twin of `model.allocation.largest_remainder` on an ``(n, K)`` euro array.
-
-    ``total_cents`` (K,) is each column's target in cents; ``label_rank`` (n,) the rank of each
-    row's label as a string (the tie-break). Returns euros rounded to the cent.
-    """
-    n = raw.shape[0]
-    cents = raw * 100.0
-    near = np.round(cents)
-    cents = np.where(np.abs(cents - near) < 1e-6, near, cents)
-    floor = np.floor(cents).astype(np.int64)
-    rem = cents - floor
-    diff = total_cents.astype(np.int64) - floor.sum(axis=0)
-    whole, part = np.divmod(np.abs(diff), n)
-    step = np.sign(diff)
-    key = np.where(diff > 0, -rem, rem)
-    labels = np.broadcast_to(label_rank[:, None], key.shape)
-    order = np.lexsort((labels, key), axis=0)
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(np.arange(n)[:, None], order.shape), axis=0)
-    out = floor + step * whole + step * (rank < part)
-    return out / 100.0
-
 
 
 class _YearModel:
@@ -236,7 +213,7 @@ class _Lp:
     max_burden: float
 
 
-def _solve_lp(ym: _YearModel, f: np.ndarray, cap_index: float, label_rank: np.ndarray,
+def _solve_lp(ym: _YearModel, f: np.ndarray, cap_index: float, ranks: np.ndarray,
               official_inputs: Callable[[], object], solver: str = "highs-fast") -> _Lp:
     """The year's LP split, equal to ``allocate_lp(allocation_inputs(...))``.
 
@@ -252,7 +229,7 @@ def _solve_lp(ym: _YearModel, f: np.ndarray, cap_index: float, label_rank: np.nd
             x = breakdown(arr, out.final.x.sum(axis=1), fallback=out.final.x)
             to_split = ym.year(f, cap_index)[1]
             cents = np.array([int(round(float(v) * 100)) for v in to_split])
-            amounts = _largest_remainder(x * SCALE_EUR, cents, label_rank)
+            amounts = largest_remainder_columns(x * SCALE_EUR, cents, ranks)
             return _Lp(amounts, "optimal", float(out.first.t))
     result = allocate_lp(official_inputs(), solver=solver)
     amounts = result.amounts.reindex(index=ym.communes, columns=ym.pools).to_numpy()
@@ -308,9 +285,7 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
     key_methods = [m for m in METHODS if m != "lp"]
     share_arr = np.stack([shares[m][pools].reindex(communes.index).to_numpy(dtype=float)
                           for m in key_methods])  # (M, n, P)
-    labels = np.array([str(c) for c in communes.index])
-    label_rank = np.empty(len(labels), dtype=np.int64)
-    label_rank[np.lexsort((labels,))] = np.arange(len(labels))
+    ranks = label_rank(communes.index)
 
     n, n_years = len(communes), len(years)
     y_arr = np.array(years)
@@ -329,13 +304,13 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
     for k, year in enumerate(years):
         f = price_arr[k]
         standalone_y, to_split, epci_amount, capacity = ym.year(f, cap_arr[k])
-        lp = _solve_lp(ym, f, cap_arr[k], label_rank, lambda year=year: allocation_inputs(
+        lp = _solve_lp(ym, f, cap_arr[k], ranks, lambda year=year: allocation_inputs(
             resolved, year_costs(resolved, base, prices.loc[year], year, cap_index.loc[year])),
             scenario.solver)
         total_cents = np.array([int(round(float(v) * 100)) for v in to_split])
         raw = share_arr * to_split  # (M, n, P)
         flat = raw.transpose(1, 0, 2).reshape(n, -1)
-        rounded = _largest_remainder(flat, np.tile(total_cents, len(key_methods)), label_rank)
+        rounded = largest_remainder_columns(flat, np.tile(total_cents, len(key_methods)), ranks)
         amounts = {m: rounded[:, i * len(pools):(i + 1) * len(pools)]
                    for i, m in enumerate(key_methods)}
         amounts["lp"] = lp.amounts

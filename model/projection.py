@@ -183,9 +183,13 @@ def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInput
 
 def _allocation_frame(year: int, method: str, amounts: pd.DataFrame, yc: YearCosts,
                       names: pd.Series) -> pd.DataFrame:
-    long = amounts.rename_axis(index="payer_id", columns="pool").stack().rename("amount_eur")
-    long = long.reset_index()
-    long.insert(1, "payer_name", names.reindex(long["payer_id"]).to_numpy())
+    n_communes, n_pools = amounts.shape
+    long = pd.DataFrame({
+        "payer_id": np.repeat(amounts.index.to_numpy(), n_pools),
+        "payer_name": np.repeat(names.reindex(amounts.index).to_numpy(), n_pools),
+        "pool": np.tile(amounts.columns.to_numpy(), n_communes),
+        "amount_eur": amounts.to_numpy().ravel(),
+    })
     epci = yc.epci_amount[yc.epci_amount > 0]
     if len(epci):
         long = pd.concat([long, pd.DataFrame({

@@ -8,11 +8,11 @@ import pytest
 
 from model.allocation import largest_remainder
 from model.allocation.inputs import to_arrays
+from model.allocation.rounding import largest_remainder_columns
 from model.batch import (
     BATCH_COLUMNS,
     PARTS_FILE,
     WORK_DIR,
-    _largest_remainder,
     _YearModel,
     epci_rows,
     load_template,
@@ -81,7 +81,7 @@ def test_vectorised_rounding_equals_largest_remainder():
     targets[6] -= 25  # cents to take back
     rank = np.empty(40, dtype=np.int64)
     rank[np.lexsort((np.array([str(x) for x in labels]),))] = np.arange(40)
-    mine = _largest_remainder(raw, targets, rank)
+    mine = largest_remainder_columns(raw, targets, rank)
     for j in range(raw.shape[1]):
         ref = largest_remainder(pd.Series(raw[:, j], index=labels), int(targets[j]))
         assert np.array_equal(mine[:, j], ref.to_numpy()), j

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,11 +54,14 @@ class AllocationInputs:
     def pools(self) -> pd.Index:
         return self.to_split.index
 
+    @cached_property
+    def _name_of(self) -> dict:
+        return {} if self.names is None else self.names.to_dict()
+
     def label(self, commune: str) -> str:
         """Display name of a commune (``name (code)``), or its code when no name is known."""
-        if self.names is not None and commune in self.names.index:
-            return f"{self.names[commune]} ({commune})"
-        return str(commune)
+        name = self._name_of.get(commune)
+        return f"{name} ({commune})" if name is not None else str(commune)
 
 
 @dataclass

@@ -6,47 +6,59 @@ import numpy as np
 import pandas as pd
 
 
-def largest_remainder(amounts: pd.Series, total_cents: int) -> pd.Series:
-    """Round euros to the cent so that they sum to exactly ``total_cents`` cents.
+def label_rank(index: pd.Index) -> np.ndarray:
+    """Rank of each label as a string: the tie-break, so results do not depend on row order."""
+    labels = np.array([str(x) for x in index])
+    return np.argsort(np.argsort(labels, kind="stable"), kind="stable")
+
+
+def largest_remainder_columns(raw: np.ndarray, total_cents: np.ndarray,
+                              ranks: np.ndarray) -> np.ndarray:
+    """Round each column of an ``(n, K)`` euro array to the cent, summing to ``total_cents``.
 
     Every amount is floored to the cent; the missing cents go one by one to the largest
-    remainders (ties broken by index label, so the result does not depend on row order). If the
-    floors already exceed the total, cents are taken back from the smallest remainders.
-    Negative results are avoided when ``total_cents >= 0`` and the amounts are >= 0.
+    remainders (ties broken by ``ranks``, see `label_rank`). If the floors already exceed the
+    total, cents are taken back from the smallest remainders. Values within 1e-6 cent of an
+    integer are snapped to it, so float noise does not decide a cent.
     """
+    n = raw.shape[0]
+    cents = raw * 100.0
+    near = np.round(cents)
+    cents = np.where(np.abs(cents - near) < 1e-6, near, cents)
+    floor = np.floor(cents).astype(np.int64)
+    rem = cents - floor
+    diff = np.asarray(total_cents, dtype=np.int64) - floor.sum(axis=0)
+    whole, part = np.divmod(np.abs(diff), n)
+    step = np.sign(diff)
+    key = np.where(diff > 0, -rem, rem)
+    order = np.lexsort((np.broadcast_to(ranks[:, None], key.shape), key), axis=0)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(n)[:, None], order.shape), axis=0)
+    out = floor + step * whole + step * (rank < part)
+    return out / 100.0
+
+
+def largest_remainder(amounts: pd.Series, total_cents: int) -> pd.Series:
+    """Round euros to the cent so that they sum to exactly ``total_cents`` cents
+    (largest-remainder method, see `largest_remainder_columns`)."""
     total_cents = int(total_cents)
     if amounts.empty:
         if total_cents != 0:
             raise ValueError("Impossible de répartir un montant non nul sur une liste vide.")
         return amounts.astype(float)
-    cents = amounts.to_numpy(dtype=float) * 100.0
-    # Snap values within 1e-6 cent of an integer, so float noise does not decide a cent.
-    near = np.round(cents)
-    cents = np.where(np.abs(cents - near) < 1e-6, near, cents)
-    floor = np.floor(cents).astype(np.int64)
-    rem = cents - floor
-    diff = total_cents - int(floor.sum())
-    n = len(cents)
-    labels = np.array([str(x) for x in amounts.index])
-    out = floor.copy()
-    if diff != 0:
-        whole, part = divmod(abs(diff), n)
-        step = 1 if diff > 0 else -1
-        out += step * whole
-        if part:
-            # Descending remainder for additions, ascending for removals; label breaks ties.
-            key = -rem if diff > 0 else rem
-            order = np.lexsort((labels, key))
-            out[order[:part]] += step
-    return pd.Series(out / 100.0, index=amounts.index, name=amounts.name)
+    raw = amounts.to_numpy(dtype=float)[:, None]
+    out = largest_remainder_columns(raw, np.array([total_cents]), label_rank(amounts.index))
+    return pd.Series(out[:, 0], index=amounts.index, name=amounts.name)
 
 
 def round_columns(amounts: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:
     """Round each column to the cent so that it sums exactly to ``round(totals[col], 2)``."""
-    out = {}
-    for col in amounts.columns:
-        out[col] = largest_remainder(amounts[col], int(round(float(totals[col]) * 100)))
-    return pd.DataFrame(out, index=amounts.index).rename_axis(amounts.columns.name, axis=1)
+    cents = np.array([int(round(float(totals[c]) * 100)) for c in amounts.columns])
+    if amounts.empty:
+        return amounts.astype(float)
+    out = largest_remainder_columns(amounts.to_numpy(dtype=float), cents,
+                                    label_rank(amounts.index))
+    return pd.DataFrame(out, index=amounts.index, columns=amounts.columns)
 
 
 def split_by_key(to_split: pd.Series, shares: pd.DataFrame) -> pd.DataFrame:
