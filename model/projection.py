@@ -6,7 +6,8 @@ of each year; ratios are plain ratios (0.10 = 10 %).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from model.allocation import (
     shapley_values,
     split_by_key,
 )
-from model.costs import PoolCosts, pool_costs, pool_params
+from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
 from model.scenario import METHODS, ResolvedScenario
 
 EPCI_ID = "EPCI"
@@ -114,10 +115,24 @@ def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.Data
     params = pool_params(resolved.values, pools)
     shap = {}
     for p, pp in params.items():
-        values = shapley_values(communes[pp.driver], pp.cost, samples=n_samples, seed=0)
-        shap[p] = values / values.sum() if values.sum() > 0 else base.usage_share[p]
+        drivers = communes[pp.driver]
+        values = _shapley_shares(replace(pp, growth=0.0, saas_jump=0.0), tuple(drivers.index),
+                                 tuple(drivers.to_numpy(dtype=float)), n_samples)
+        shap[p] = (pd.Series(values, index=drivers.index) if values is not None
+                   else base.usage_share[p])
     shares["shapley"] = pd.DataFrame(shap).reindex(communes.index)
     return shares
+
+
+@lru_cache(maxsize=64)
+def _shapley_shares(params: PoolParams, communes: tuple, drivers: tuple,
+                    samples: int) -> np.ndarray | None:
+    """Shapley shares of one pool (None if the pool costs nothing). Cached: growth rates do not
+    change shares (the Shapley value is linear in the cost), so a growth slider reuses them."""
+    values = shapley_values(pd.Series(drivers, index=list(communes)), params.cost,
+                            samples=samples, seed=0)
+    total = values.sum()
+    return (values / total).to_numpy() if total > 0 else None
 
 
 def project(resolved: ResolvedScenario) -> Projection:
