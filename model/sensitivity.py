@@ -23,9 +23,6 @@ of each scissor year, and per commune and year the quantiles of its share (a fan
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +35,7 @@ from model.allocation.waterfill import fast_leximin, water_level_totals  # noqa:
 from model.costs import pool_params
 from model.errors import InputError
 from model.projection import EPCI_ID, INDICATORS, base_costs, key_shares, price_index
+from model.report.export import atomic_dir
 from model.scenario import ResolvedScenario, Scenario
 
 #: Quantiles of the fan chart.
@@ -359,14 +357,8 @@ def scissor_distribution(draws: pd.DataFrame) -> pd.DataFrame:
 
 def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
     """Write ``draws.csv``, ``scissor.csv``, ``shares.csv`` and ``sensitivity.json`` into
-    ``out_dir``, all or nothing (a temporary folder renamed at the end)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
+    ``out_dir``, all or nothing (see `atomic_dir`)."""
+    with atomic_dir(out_dir) as tmp:
         result.draws.to_csv(tmp / "draws.csv", index=False, float_format="%.10g")
         result.scissor.to_csv(tmp / "scissor.csv", index=False, float_format="%.10g")
         result.shares.to_csv(tmp / "shares.csv", index=False, float_format="%.10g")
@@ -374,18 +366,7 @@ def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
                 "lp_fallbacks": result.lp_fallbacks}
         (tmp / "sensitivity.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                               encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    return Path(out_dir)
 
 
 __all__ = ["EPCI_ID", "QUANTILES", "SensitivityResult", "draw_parameters", "fast_leximin",

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -50,14 +52,35 @@ def money(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_outputs(result, out_dir: str | Path) -> Path:
-    """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
-    ``out_dir``. Everything is written to a temporary folder first and moved into place only
-    when complete, so a failure leaves no partial output (and an existing ``out_dir`` intact)."""
+@contextmanager
+def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out_dir`` and move it into place only when the block
+    completes; on any failure the temporary folder is removed and ``out_dir`` is left as it was."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; outputs get the usual permissions
     try:
+        yield tmp
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_outputs(result, out_dir: str | Path) -> Path:
+    """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
+    ``out_dir``, all or nothing (see `atomic_dir`)."""
+    with atomic_dir(out_dir) as tmp:
         proj = result.projection
         _csv(proj.inputs[INPUT_COLUMNS], tmp / "inputs.csv")
         _csv(proj.allocation[ALLOCATION_COLUMNS], tmp / "allocation.csv")
@@ -66,22 +89,7 @@ def write_outputs(result, out_dir: str | Path) -> Path:
             json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=False,
                        default=_json_default) + "\n", encoding="utf-8")
         write_report(result, tmp / "report.xlsx")
-        _replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(dst, old)
-        os.replace(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)
+    return Path(out_dir)
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:

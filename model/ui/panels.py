@@ -186,6 +186,18 @@ class Panel:
     def show(self, text: str, kind: str = "info") -> None:
         self.status.value = message_html(text, kind)
 
+    def compute(self, fn, hint: str = ""):
+        """``fn()``, or None after showing a French message: the model's own message for bad
+        input or settings, the first line of anything unexpected; never a traceback."""
+        try:
+            return fn()
+        except ModelError as exc:
+            self.show(str(exc), "error")
+        except Exception as exc:
+            log.debug("refresh failed", exc_info=True)
+            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}).{hint}", "error")
+        return None
+
     @property
     def message(self) -> str:
         """The text of the status box (for tests)."""
@@ -511,17 +523,13 @@ class SimulatorPanel(Panel):
             self.show("Cochez au moins un service à mutualiser.", "warning")
             return
         start = time.perf_counter()
-        try:
-            scenario = self.current_scenario()
-            view = self.sim.view(scenario, self.user_table, self.user_key)
+        def draw():
+            view = self.sim.view(self.current_scenario(), self.user_table, self.user_key)
             self._draw(view)
-        except ModelError as exc:
-            self.show(str(exc), "error")
-            return
-        except Exception as exc:
-            log.debug("refresh failed", exc_info=True)
-            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}). Modifiez les "
-                      "réglages ou revenez aux données fournies.", "error")
+            return view
+
+        view = self.compute(draw, " Modifiez les réglages ou revenez aux données fournies.")
+        if view is None:
             return
         self.view = view
         warn = infeasible_message(view)
@@ -531,7 +539,7 @@ class SimulatorPanel(Panel):
             resolved = view.projection.resolved
             seconds = f"{time.perf_counter() - start:.2f}".replace(".", ",")
             self.show(f"{resolved.epci.name} : {len(resolved.communes.values)} communes, "
-                      f"{METHOD_LABELS_FR[scenario.method]} ; calcul à jour ({seconds} s).", "ok")
+                      f"{METHOD_LABELS_FR[resolved.scenario.method]} ; calcul à jour ({seconds} s).", "ok")
 
     def _draw(self, view: View) -> None:
         proj = view.projection
@@ -639,14 +647,8 @@ class ScissorPanel(Panel):
         return self.custom if self.scenario.value is None else as_scenario(self.scenario.value)
 
     def refresh(self, *_args) -> None:
-        try:
-            view = self.sim.view(self.current_scenario())
-        except ModelError as exc:
-            self.show(str(exc), "error")
-            return
-        except Exception as exc:
-            log.debug("refresh failed", exc_info=True)
-            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}).", "error")
+        view = self.compute(lambda: self.sim.view(self.current_scenario()))
+        if view is None:
             return
         self.view = view
         proj = view.projection
@@ -725,15 +727,12 @@ class PlenaryPanel(Panel):
         return a, b
 
     def refresh(self, *_args) -> None:
-        try:
+        def both():
             a, b = self.scenarios_ab()
-            views = {"A": self.sim.view(a), "B": self.sim.view(b)}
-        except ModelError as exc:
-            self.show(str(exc), "error")
-            return
-        except Exception as exc:
-            log.debug("refresh failed", exc_info=True)
-            self.show(f"Le calcul n'a pas abouti ({short_error(exc)}).", "error")
+            return {"A": self.sim.view(a), "B": self.sim.view(b)}
+
+        views = self.compute(both)
+        if views is None:
             return
         self.views = views
         warn = [infeasible_message(v) for v in views.values() if v.infeasible_years]
