@@ -18,6 +18,7 @@ import pulp
 from model.allocation.build import pulp_solver
 from model.allocation.explain import MEANING_FR, eur_fr
 from model.allocation.inputs import SCALE_EUR, TIGHT_EUR, AllocationInputs, Arrays
+from model.costs import POOL_LABELS_FR
 from model.errors import ModelError
 
 BALANCE_WEIGHT = 1000.0
@@ -131,11 +132,13 @@ def diagnose(inputs: AllocationInputs, arr: Arrays, sol: ElasticSolution) -> pd.
     for group, i, p, value in sol.slack:
         commune = arr.communes[i] if i >= 0 else ""
         pool = arr.pools[p] if p >= 0 else ""
-        who = inputs.label(commune) if commune else f"Pool « {pool} »"
-        where = f" pour « {pool} »" if pool and commune else ""
+        pool_fr = POOL_LABELS_FR.get(pool, pool)
+        who = inputs.label(commune) if commune else f"Service « {pool_fr} »"
+        where = f" pour « {pool_fr} »" if pool and commune else ""
         partners = [(g, pl) for g, pl in _tight_groups(arr, sol.x, i) if g != group] if i >= 0 else []
         against = "; ".join(
-            MEANING_FR[g] + (f" ({pl})" if pl else "") for g, pl in partners
+            MEANING_FR[g] + (f" ({POOL_LABELS_FR.get(pl, pl)})" if pl else "")
+            for g, pl in partners
         )
         text = f"{who} : {VIOLATION_FR[group]}{where} de {eur_fr(abs(value) * SCALE_EUR)}"
         text += f", en conflit avec : {against}." if against else "."
@@ -149,6 +152,7 @@ def diagnose(inputs: AllocationInputs, arr: Arrays, sol: ElasticSolution) -> pd.
             rows.append({
                 "group": g, "commune": commune, "pool": pl, "slack_eur": 0.0,
                 "explanation_fr": f"{who} : {MEANING_FR[g]}"
-                + (f" ({pl})" if pl else "") + f", en conflit avec « {VIOLATION_FR[group]} ».",
+                + (f" ({POOL_LABELS_FR.get(pl, pl)})" if pl else "")
+                + f", en conflit avec « {VIOLATION_FR[group]} ».",
             })
     return pd.DataFrame(rows, columns=DIAGNOSIS_COLUMNS)

@@ -267,6 +267,8 @@ class SimulatorPanel(Panel):
         self.epci_share = PercentSlider("Part prise par l'EPCI (tous services)",
                                         sum(share.values()) / max(1, len(share)), 0.0, 1.0,
                                         0.05, digits=0)
+        self.burden_cap = PercentSlider("Plafond de charge (0 = aucun)",
+                                        a.get("burden_cap") or 0.0, 0.0, 0.05, 0.001)
         self.teb_alert = PercentSlider("Seuil d'alerte (épargne brute)", p["teb_alert"],
                                        0.0, 0.25, 0.005)
         self.teb_degraded = PercentSlider("Seuil dégradé (épargne brute)", p["teb_degraded"],
@@ -299,8 +301,8 @@ class SimulatorPanel(Panel):
             cb.observe(self.refresh, "value")
         for widget in (self.method, self.year):
             widget.observe(self.refresh, "value")
-        for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.teb_alert,
-                       self.teb_degraded, self.burden_threshold):
+        for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.burden_cap,
+                       self.teb_alert, self.teb_degraded, self.burden_threshold):
             slider.observe_value(self.refresh)
         self.band.observe(self._on_band, "value")
         self.report_button.on_click(self._on_report)
@@ -314,7 +316,7 @@ class SimulatorPanel(Panel):
             self.search, self.epci, w.HBox([self.upload, self.clear_upload]), self.data_label,
             w.HTML("<b>Services mutualisés</b>"), *self.pools.values(),
             w.HTML("<b>Répartition</b>"), self.method, w.HBox([self.band, self.band_label]),
-            self.epci_share,
+            self.epci_share, self.burden_cap,
             w.HTML("<b>Hypothèses d'évolution</b>"), self.licences_growth, self.rrf_growth,
             w.HTML("<b>Seuils</b>"), self.teb_alert, self.teb_degraded, self.burden_threshold,
             w.HTML("<b>Rapport</b>"), self.report_button, self.report_link,
@@ -354,7 +356,7 @@ class SimulatorPanel(Panel):
             "licences": self.licences_growth.value, "rrf": self.rrf_growth.value,
             "band": tuple(self.band.value), "epci_share": self.epci_share.value,
             "teb_alert": self.teb_alert.value, "teb_degraded": self.teb_degraded.value,
-            "burden": self.burden_threshold.value,
+            "burden": self.burden_threshold.value, "burden_cap": self.burden_cap.value,
         }
 
     def _data_text(self) -> str:
@@ -379,6 +381,8 @@ class SimulatorPanel(Panel):
         if now["band"] != first["band"]:
             changes.setdefault("allocation", {}).update(band_lo=now["band"][0],
                                                         band_hi=now["band"][1])
+        if now["burden_cap"] != first["burden_cap"]:
+            changes.setdefault("allocation", {})["burden_cap"] = now["burden_cap"] or None
         if now["epci_share"] != first["epci_share"]:
             changes.setdefault("allocation", {})["epci_share"] = {
                 p: now["epci_share"] for p in POOLS}

@@ -134,6 +134,19 @@ def test_infeasible_band_gives_a_french_diagnosis(panel):
     assert "calcul à jour" in panel.message
 
 
+def test_burden_cap_below_the_optimum_is_diagnosed(panel):
+    t_star = panel.view.projection.lp[2026].max_burden
+    panel.burden_cap.value = round(0.5 * t_star, 3)
+    assert panel.current_scenario().assumptions["allocation"]["burden_cap"] > 0
+    msg = panel.message
+    assert "ne peuvent pas toutes être respectées" in msg
+    assert "plafond de charge" in msg
+    assert "Traceback" not in panel.status.value
+    panel.burden_cap.value = 0.0
+    assert panel.current_scenario().assumptions.get("allocation", {}).get("burden_cap") is None
+    assert "calcul à jour" in panel.message
+
+
 def test_no_pool_ticked_asks_for_one(panel):
     for cb in panel.pools.values():
         cb.value = False
