@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 DASHBOARD_PORT ?= 8866
 
-.PHONY: setup run scenario dashboard analyse test bench clean
+.PHONY: setup run scenario dashboard simulateur analyse test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Main job: the Simulateur notebook in JupyterLab, on localhost with a token (printed below).
+# Main job: the Simulateur notebook in JupyterLab, on localhost with a fresh token.
 run: $(STAMP)
-	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(LAB_PORT) $(ROOT_FLAG) notebooks/01_simulateur.ipynb
+	@token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(24))"); \
+	echo ""; \
+	echo "Simulateur : http://127.0.0.1:$(LAB_PORT)/lab/tree/01_simulateur.ipynb?token=$$token"; \
+	echo ""; \
+	$(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(LAB_PORT) $(ROOT_FLAG) \
+		--ServerApp.root_dir=notebooks --IdentityProvider.token=$$token
 
 # The reference scenario (or SCENARIO=...) from the command line, outputs in OUT.
 scenario: $(STAMP)
@@ -32,6 +37,10 @@ scenario: $(STAMP)
 # The plenary dashboard (Voilà, no code on screen) on http://127.0.0.1:$(DASHBOARD_PORT)/
 dashboard: $(STAMP)
 	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/03_pleniere.ipynb
+
+# The Simulateur without code on screen (Voilà): http://127.0.0.1:$(DASHBOARD_PORT)/
+simulateur: $(STAMP)
+	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/01_simulateur.ipynb
 
 # The analyst notebook, parameterised with papermill; outputs in out/analyse.
 analyse: $(STAMP)
