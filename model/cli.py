@@ -139,14 +139,14 @@ def _sensitivity(args) -> int:
 
     scenario = Scenario.from_yaml(args.scenario)
     result = sensitivity(scenario, draws=args.draws, seed=args.seed,
-                         licence_growth=tuple(args.croissance_licences),
-                         rrf_growth=tuple(args.croissance_rrf),
+                         licence_growth=args.croissance_licences,
+                         rrf_growth=args.croissance_rrf,
                          saas_jump_probability=args.proba_saut_saas)
     out = write_sensitivity(result, args.out)
     epci = result.scissor[(result.scissor["level"] == "epci") & (result.scissor["case"] == "pooled")
                           & (result.scissor["indicator"] == "teb_alert")]
     never = float(epci.loc[epci["year"].isna(), "share"].sum())
-    print(f"{args.draws} tirages (graine {args.seed}) en {fr_number(result.seconds, 1)} s, "
+    print(f"{len(result.draws)} tirages (graine {args.seed}) en {fr_number(result.seconds, 1)} s, "
           f"méthode {result.method}.")
     print(f"  Ciseau (taux d'épargne brute < seuil d'alerte, total EPCI, mutualisé) : "
           f"{fr_number(100 * (1 - never), 1)} % des tirages dans l'horizon.")
@@ -208,17 +208,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tire la croissance des licences, celle des ressources et la survenue du "
         "saut SaaS ; écrit la distribution de l'année du ciseau et l'éventail des parts.")
     p_sens.add_argument("scenario", type=Path)
-    p_sens.add_argument("--draws", type=int, default=1000, help="nombre de tirages (défaut 1000)")
+    p_sens.add_argument("--draws", type=int, default=None,
+                        help="nombre de tirages (défaut : hypothèses, 1000)")
     p_sens.add_argument("--seed", type=int, default=0, help="graine (défaut 0)")
     p_sens.add_argument("--out", type=Path, required=True, help="dossier de sortie")
-    p_sens.add_argument("--croissance-licences", type=float, nargs=3, default=[0.014, 0.05, 0.08],
+    p_sens.add_argument("--croissance-licences", type=float, nargs=3, default=None,
                         metavar=("BAS", "MODE", "HAUT"),
-                        help="loi triangulaire de la hausse annuelle des licences")
-    p_sens.add_argument("--croissance-rrf", type=float, nargs=3, default=[0.010, 0.024, 0.035],
+                        help="loi triangulaire de la hausse annuelle des licences (défaut : hypothèses)")
+    p_sens.add_argument("--croissance-rrf", type=float, nargs=3, default=None,
                         metavar=("BAS", "MODE", "HAUT"),
-                        help="loi triangulaire de la hausse annuelle des ressources")
-    p_sens.add_argument("--proba-saut-saas", type=float, default=0.5,
-                        help="probabilité du saut de prix SaaS au renouvellement (défaut 0,5)")
+                        help="loi triangulaire de la hausse annuelle des ressources (défaut : hypothèses)")
+    p_sens.add_argument("--proba-saut-saas", type=float, default=None,
+                        help="probabilité du saut de prix SaaS au renouvellement "
+                             "(défaut : hypothèses)")
     p_sens.set_defaults(func=_sensitivity)
     return parser
 

@@ -249,11 +249,11 @@ class _Model:
 
 def sensitivity(
     scenario: Scenario | ResolvedScenario,
-    draws: int = 1000,
+    draws: int | None = None,
     seed: int = 0,
-    licence_growth: tuple[float, float, float] = (0.014, 0.05, 0.08),
-    rrf_growth: tuple[float, float, float] = (0.010, 0.024, 0.035),
-    saas_jump_probability: float = 0.5,
+    licence_growth: tuple[float, float, float] | None = None,
+    rrf_growth: tuple[float, float, float] | None = None,
+    saas_jump_probability: float | None = None,
     quantiles: tuple[float, ...] = QUANTILES,
 ) -> SensitivityResult:
     """Draw the uncertain growth rates and return the scissor years and shares as distributions.
@@ -264,19 +264,11 @@ def sensitivity(
     draws, seed : number of draws and the seed of ``numpy.random.default_rng`` (same seed, same
         result).
     licence_growth : triangular law ``(low, mode, high)`` of the licence price growth per year.
-        Default ``(0.014, 0.05, 0.08)``: low = Syntec indexation +1.4 %/yr 2013-2021
-        (juristique.org, cited in data/assumptions.yaml ``licences.growth``); mode = the +5 %/yr
-        contract floor ``P1 = P0 x max(1.05; S1/S0)`` (la-graine-informatique.fr CGV 09/2024, the
-        default value); high = +8 %/yr, the stress value of the README's override example
-        [non vérifié: no public source for a ceiling].
     rrf_growth : triangular law of the growth of resources (RRF) and capacities per year.
-        Default ``(0.010, 0.024, 0.035)``: mode = DGFiP +2.4 % in 2024 (the default
-        ``projection.rrf_growth``); low and high ±1.4 / +1.1 point [non vérifié: modelling
-        choice around the latest observation].
     saas_jump_probability : probability that the one-off SaaS renewal jump of
-        ``licences.saas_jump`` (CEPC avis 2023: +48 % after tacit renewal; CIGREF reports
-        +100 to +150 % on some renewals) happens in ``licences.saas_jump_year``. Default 0.5
-        [non vérifié: an even chance, no public frequency found].
+        ``licences.saas_jump`` happens in ``licences.saas_jump_year``.
+        Defaults (None) are the scenario's ``sensitivity`` assumptions (data/assumptions.yaml,
+        with their sources).
     quantiles : quantiles of the shares' fan chart.
 
     Returns
@@ -292,6 +284,12 @@ def sensitivity(
     start = time.perf_counter()
     resolved = scenario.resolve() if isinstance(scenario, Scenario) else scenario
     model = _Model(resolved)
+    laws = resolved.values["sensitivity"]
+    licence_growth = tuple(licence_growth or laws["licence_growth"])
+    rrf_growth = tuple(rrf_growth or laws["rrf_growth"])
+    draws = int(draws if draws is not None else laws["draws"])
+    if saas_jump_probability is None:
+        saas_jump_probability = float(laws["saas_jump_probability"])
     params = draw_parameters(draws, seed, licence_growth, rrf_growth, saas_jump_probability)
     n_years, n = len(model.years), len(model.communes)
     shares = np.empty((draws, n_years, n))
