@@ -70,20 +70,20 @@ def equal_key(communes: pd.DataFrame, pools: Sequence[str]) -> pd.DataFrame:
 def weighted_key(
     communes: pd.DataFrame,
     pools: Sequence[str],
-    fixed_part: float = 0.3,
-    fixed_key: str = "equal",
-    usage_key: str | dict[str, str] = "workstations",
+    fixed_part: float,
+    fixed_key: str,
+    usage_key: str | dict[str, str],
 ) -> pd.DataFrame:
     """A fixed part split by `fixed_key` plus a usage part, like real conventions.
 
     ``share = fixed_part * fixed_key + (1 - fixed_part) * usage``. `fixed_key` is a name in
-    `KEYS` (``"equal"`` by default); `usage_key` is a column of the commune table, or a dict
+    `KEYS` (e.g. ``"population"``); `usage_key` is a column of the commune table, or a dict
     ``pool -> column`` for a different usage driver per pool (e.g. ``{"dsi": "workstations",
     "dpo": "agents"}``; pools missing from the dict use ``workstations``).
     """
     if not 0 <= fixed_part <= 1:
         raise InputError(f"La part fixe doit être entre 0 et 1 (reçu {fixed_part}).")
-    if fixed_key not in KEYS or fixed_key == "weighted":
+    if fixed_key not in KEYS:
         raise InputError(f"Clé fixe inconnue : « {fixed_key} ».")
     fixed = KEYS[fixed_key](communes, pools)
     columns = usage_key if isinstance(usage_key, dict) else dict.fromkeys(pools, usage_key)
@@ -101,5 +101,4 @@ KEYS: dict[str, Key] = {
     "agents": agents_key,
     "workstations": workstations_key,
     "equal": equal_key,
-    "weighted": weighted_key,
 }

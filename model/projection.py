@@ -24,7 +24,6 @@ from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
 from model.scenario import METHODS, ResolvedScenario
 
 EPCI_ID = "EPCI"
-KEY_METHODS = tuple(m for m in METHODS if m not in ("lp", "shapley", "usage"))
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,14 @@ def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.Data
     """Shares (commune x pool, columns sum to 1) of every non-LP method; constant over years."""
     pools = list(base.pooled.index)
     communes = resolved.communes.values
-    shares = {name: keys.KEYS[name](communes, pools) for name in KEY_METHODS}
+    shares = {name: keys.KEYS[name](communes, pools) for name in keys.KEYS}
     shares["usage"] = base.usage_share
-    n_samples = int(resolved.values["allocation"]["shapley_samples"])
+    alloc = resolved.values["allocation"]
+    n_samples = int(alloc["shapley_samples"])
     params = pool_params(resolved.values, pools)
+    shares["weighted"] = keys.weighted_key(
+        communes, pools, fixed_part=float(alloc["weighted_fixed_part"]),
+        fixed_key=alloc["weighted_fixed_key"], usage_key={p: pp.driver for p, pp in params.items()})
     shap = {}
     for p, pp in params.items():
         drivers = communes[pp.driver]

@@ -255,3 +255,15 @@ def test_uninhabited_communes_are_left_out_and_reported():
     assert "sans habitant" in excluded[0]["reason"]
     assert result.projection.lp[2026].status == "optimal"
     assert "55039" not in set(result.projection.allocation["payer_id"])
+
+
+def test_weighted_key_follows_the_assumptions(beauce_run):
+    proj = beauce_run.projection
+    amounts = proj.amounts("weighted", 2026)
+    communes = beauce_run.resolved.communes.values
+    pop_share = communes["population"] / communes["population"].sum()
+    inputs = proj.inputs[proj.inputs["year"] == 2026].set_index(["payer_id", "pool"])
+    for pool in amounts.columns:
+        usage = inputs.xs(pool, level="pool")["usage_share"]
+        expected = (0.3 * pop_share + 0.7 * usage.reindex(pop_share.index)) * amounts[pool].sum()
+        assert (amounts[pool] - expected.reindex(amounts.index)).abs().max() <= 0.01, pool

@@ -33,7 +33,7 @@ def test_population_and_equal(table):
 
 
 def test_weighted_key_mixes_fixed_and_usage(table):
-    shares = weighted_key(table, ["dsi", "dpo"], fixed_part=0.3,
+    shares = weighted_key(table, ["dsi", "dpo"], fixed_part=0.3, fixed_key="equal",
                           usage_key={"dsi": "workstations", "dpo": "agents"})
     assert shares.loc["45003", "dsi"] == pytest.approx(0.3 / 3 + 0.7 * 11 / 20)
     assert shares.loc["45003", "dpo"] == pytest.approx(0.3 / 3 + 0.7 * 13 / 20)
@@ -41,6 +41,8 @@ def test_weighted_key_mixes_fixed_and_usage(table):
 
 def test_bad_key_inputs(table):
     with pytest.raises(InputError):
-        weighted_key(table, POOLS, fixed_part=1.5)
+        weighted_key(table, POOLS, fixed_part=1.5, fixed_key="equal", usage_key="workstations")
+    with pytest.raises(InputError):
+        weighted_key(table, POOLS, fixed_part=0.3, fixed_key="nope", usage_key="workstations")
     with pytest.raises(InputError):
         KEYS["agents"](table.drop(columns="agents"), POOLS)
