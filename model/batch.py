@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from model.allocation import allocate_lp
 from model.allocation.fast import HighsBackend
@@ -85,23 +84,7 @@ def load_template(path: str | Path) -> Scenario:
     EPCI, not to a batch.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise InputError(Problem("fichier de modèle de scénario introuvable", file=str(path))) from None
-    except yaml.YAMLError as exc:
-        raise InputError(Problem(f"YAML illisible ({exc})", file=path.name)) from None
-    if not isinstance(raw, dict):
-        raise InputError(Problem("le modèle doit être un dictionnaire YAML", file=path.name))
-    if "epci" in raw:
-        scenario = Scenario.from_yaml(path)
-    else:
-        known = {f for f in Scenario.__dataclass_fields__ if f != "base_dir"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise InputError(Problem(f"clé(s) inconnue(s) : {', '.join(unknown)}", file=path.name))
-        scenario = Scenario(epci="", **raw, base_dir=path.parent)
-        scenario.check(path.name)
+    scenario = Scenario.from_yaml(path, require_epci=False)
     if scenario.data_file:
         raise InputError(Problem(
             "un modèle de lot ne peut pas contenir « data_file » : les données propres "

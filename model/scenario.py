@@ -43,8 +43,9 @@ class Scenario:
     base_dir: Path | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> Scenario:
-        """Read a scenario file; unknown keys and bad values are reported in French."""
+    def from_yaml(cls, path: str | Path, require_epci: bool = True) -> Scenario:
+        """Read a scenario file; unknown keys and bad values are reported in French.
+        ``require_epci=False`` reads a batch template, whose ``epci`` may be left out."""
         path = Path(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -63,9 +64,9 @@ class Scenario:
             raise InputError(Problem(
                 f"clé(s) inconnue(s) : {', '.join(unknown)} (clés possibles : {', '.join(sorted(known))})",
                 file=path.name))
-        if "epci" not in raw:
+        if "epci" not in raw and require_epci:
             raise InputError(Problem("la clé « epci » (SIREN ou nom) est obligatoire", file=path.name))
-        raw["epci"] = str(raw["epci"])
+        raw["epci"] = str(raw.get("epci", ""))
         scenario = cls(**raw, base_dir=path.parent)
         scenario.check(path.name)
         return scenario
