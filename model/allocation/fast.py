@@ -151,6 +151,11 @@ class HighsBackend:
         h.run()
         n, n_pools = m.n, m.n_pools
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # A warm primal re-solve can stall on a degenerate basis: retry from scratch.
+            h.setOptionValue("simplex_strategy", 1)
+            h.clearSolver()
+            h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return RoundSolution(False, np.nan, np.zeros((n, n_pools)), np.zeros(n), {})
         sol = h.getSolution()
         col = np.asarray(sol.col_value)
