@@ -36,7 +36,7 @@ def waterfill_leximin(backend: HighsBackend, arr: Arrays) -> LeximinOutcome:
     n = len(arr.communes)
     fast = fast_leximin(arr) if first.optimal else None
     if fast is None or abs(fast[1] - first.t) > LEVEL_TOL * max(1.0, abs(first.t)):
-        return run_leximin(backend, n, True)
+        return run_leximin(HighsBackend(arr), n, True)  # fresh model: same path as before
     x = fast[0]
     level = x.sum(axis=1) / arr.capacity
     round_fixed = np.ones(n, dtype=int)
