@@ -36,7 +36,7 @@ import pandas as pd
 
 from model.allocation import allocate_lp
 from model.allocation.fast import HighsBackend
-from model.allocation.inputs import SCALE_EUR, Arrays
+from model.allocation.inputs import SCALE_EUR
 from model.allocation.leximin import breakdown
 from model.allocation.rounding import label_rank, largest_remainder_columns
 from model.allocation.solve import waterfill_leximin
@@ -45,6 +45,7 @@ from model.errors import InputError, ModelError, Problem
 from model.projection import (
     EPCI_ID,
     INDICATORS,
+    YearArrays,
     allocation_inputs,
     base_costs,
     key_shares,
@@ -137,58 +138,6 @@ def template_fingerprint(template: Scenario) -> str:
 
 
 
-class _YearModel:
-    """The start-year costs of one EPCI as arrays; `year` ages them like `year_costs`."""
-
-    def __init__(self, resolved: ResolvedScenario, base, pools: list[str]):
-        communes = resolved.communes.values
-        alloc = resolved.values["allocation"]
-        self.communes = communes.index
-        self.pools = pd.Index(pools, name="pool")
-        self.sa = base.standalone.reindex(communes.index)[pools].to_numpy(dtype=float)
-        self.inc = base.incremental.reindex(communes.index)[pools].to_numpy(dtype=float)
-        self.usage = base.usage_share.reindex(communes.index)[pools].to_numpy(dtype=float)
-        self.pooled = base.pooled[pools].to_numpy(dtype=float)
-        share = pd.Series(alloc["epci_share"]).reindex(pools).fillna(0.0).astype(float)
-        self.epci_share = share.to_numpy()
-        cap_col = "rrf_eur" if alloc["capacity"] == "rrf" else "potentiel_financier_eur"
-        self.capacity0 = communes[cap_col].to_numpy(dtype=float)
-        self.band = (float(alloc["band_lo"]), float(alloc["band_hi"]))
-        cap = alloc.get("burden_cap")
-        self.burden_cap = np.inf if cap is None else float(cap)
-
-    def year(self, f: np.ndarray, cap_index: float):
-        """Stand-alone (n, P), to split (P,), EPCI amount (P,), capacity (n,) in euros."""
-        pooled = self.pooled * f
-        epci = pooled * self.epci_share
-        return self.sa * f, pooled - epci, epci, self.capacity0 * cap_index
-
-    def arrays(self, f: np.ndarray, cap_index: float) -> Arrays | None:
-        """`to_arrays` of the year's `allocation_inputs`, or None when the inputs need the
-        official checks (non-finite or negative values, zero capacity...)."""
-        pooled = self.pooled * f
-        epci = pooled * self.epci_share
-        to_split = pooled - epci
-        keep = 1.0 - epci / np.where(pooled > 0, pooled, 1.0)
-        inc = (self.inc * f) * keep
-        sa = self.sa * f
-        capacity = self.capacity0 * cap_index
-        lo, hi = self.band
-        ok = (np.isfinite(sa).all() and np.isfinite(inc).all() and np.isfinite(to_split).all()
-              and (to_split >= 0).all() and (sa >= 0).all() and (capacity > 0).all()
-              and np.isfinite(capacity).all() and (self.usage >= 0).all() and 0 <= lo <= hi
-              and np.all(np.abs(self.usage.sum(axis=0) - 1.0) <= 1e-6)
-              and self.burden_cap > 0)
-        if not ok:
-            return None
-        total = to_split / SCALE_EUR
-        usage = self.usage * total
-        return Arrays(communes=self.communes, pools=self.pools, total=total, lower=lo * usage,
-                      upper=hi * usage, standalone=sa.sum(axis=1) / SCALE_EUR,
-                      incremental=np.maximum(inc.sum(axis=1), 0.0) / SCALE_EUR,
-                      capacity=capacity / SCALE_EUR, usage=usage, burden_cap=self.burden_cap)
-
-
 @dataclass
 class _Lp:
     amounts: np.ndarray  # (n, P) euros, cent-rounded
@@ -196,7 +145,7 @@ class _Lp:
     max_burden: float
 
 
-def _solve_lp(ym: _YearModel, f: np.ndarray, cap_index: float, ranks: np.ndarray,
+def _solve_lp(ym: YearArrays, f: np.ndarray, cap_index: float, ranks: np.ndarray,
               official_inputs: Callable[[], object], solver: str = "highs-fast") -> _Lp:
     """The year's LP split, equal to ``allocate_lp(allocation_inputs(...))``.
 
@@ -276,7 +225,7 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
     drf_idx = resource_index(resolved, "other_drf_growth").to_numpy()
     rrf0 = communes["rrf_eur"].to_numpy(dtype=float)
     chosen = scenario.method
-    ym = _YearModel(resolved, base, pools)
+    ym = YearArrays(resolved, base, pools)
     price_arr = prices[pools].to_numpy(dtype=float)
     cap_arr = cap_index.to_numpy(dtype=float)
     # per year: commune totals of the chosen method, stand-alone totals

@@ -20,6 +20,7 @@ from model.allocation import (
     shapley_values,
     split_by_key,
 )
+from model.allocation.inputs import SCALE_EUR, Arrays
 from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
 from model.scenario import METHODS, ResolvedScenario
 
@@ -75,6 +76,11 @@ def resource_index(resolved: ResolvedScenario, key: str = "rrf_growth") -> pd.Se
     return pd.Series((1.0 + g) ** (np.array(years) - years[0]), index=pd.Index(years, name="year"))
 
 
+def capacity_column(values: dict) -> str:
+    """The commune-table column used as capacity: potentiel financier, or RRF on request."""
+    return "rrf_eur" if values["allocation"]["capacity"] == "rrf" else "potentiel_financier_eur"
+
+
 def year_costs(resolved: ResolvedScenario, base: PoolCosts, index: pd.Series, year: int,
                capacity_index: float) -> YearCosts:
     """Costs of ``year``: base costs times the pools' price index; capacity aged like resources."""
@@ -82,9 +88,7 @@ def year_costs(resolved: ResolvedScenario, base: PoolCosts, index: pd.Series, ye
     share = pd.Series(resolved.values["allocation"]["epci_share"]).reindex(costs.pooled.index)
     share = share.fillna(0.0).astype(float)
     epci_amount = costs.pooled * share
-    cap_col = resolved.values["allocation"]["capacity"]
-    col = "rrf_eur" if cap_col == "rrf" else "potentiel_financier_eur"
-    capacity = resolved.communes.values[col] * capacity_index
+    capacity = resolved.communes.values[capacity_column(resolved.values)] * capacity_index
     return YearCosts(year, costs, epci_amount, costs.pooled - epci_amount, capacity)
 
 
@@ -102,6 +106,58 @@ def allocation_inputs(resolved: ResolvedScenario, yc: YearCosts) -> AllocationIn
         names=resolved.communes.names,
         burden_cap=None if alloc.get("burden_cap") is None else float(alloc["burden_cap"]),
     )
+
+
+class YearArrays:
+    """The start-year costs of one EPCI as numpy arrays; `year` ages them like `year_costs`
+    and `arrays` gives the LP's `Arrays` without pandas (batch and sensitivity hot paths)."""
+
+    def __init__(self, resolved: ResolvedScenario, base, pools: list[str]):
+        communes = resolved.communes.values
+        alloc = resolved.values["allocation"]
+        self.communes = communes.index
+        self.pools = pd.Index(pools, name="pool")
+        self.sa = base.standalone.reindex(communes.index)[pools].to_numpy(dtype=float)
+        self.inc = base.incremental.reindex(communes.index)[pools].to_numpy(dtype=float)
+        self.usage = base.usage_share.reindex(communes.index)[pools].to_numpy(dtype=float)
+        self.pooled = base.pooled[pools].to_numpy(dtype=float)
+        share = pd.Series(alloc["epci_share"]).reindex(pools).fillna(0.0).astype(float)
+        self.epci_share = share.to_numpy()
+        self.capacity0 = communes[capacity_column(resolved.values)].to_numpy(dtype=float)
+        self.band = (float(alloc["band_lo"]), float(alloc["band_hi"]))
+        cap = alloc.get("burden_cap")
+        self.burden_cap = np.inf if cap is None else float(cap)
+
+    def year(self, f: np.ndarray, cap_index: float):
+        """Stand-alone (n, P), to split (P,), EPCI amount (P,), capacity (n,) in euros."""
+        pooled = self.pooled * f
+        epci = pooled * self.epci_share
+        return self.sa * f, pooled - epci, epci, self.capacity0 * cap_index
+
+    def arrays(self, f: np.ndarray, cap_index: float) -> Arrays | None:
+        """`to_arrays` of the year's `allocation_inputs`, or None when the inputs need the
+        official checks (non-finite or negative values, zero capacity...)."""
+        pooled = self.pooled * f
+        epci = pooled * self.epci_share
+        to_split = pooled - epci
+        keep = 1.0 - epci / np.where(pooled > 0, pooled, 1.0)
+        inc = (self.inc * f) * keep
+        sa = self.sa * f
+        capacity = self.capacity0 * cap_index
+        lo, hi = self.band
+        ok = (np.isfinite(sa).all() and np.isfinite(inc).all() and np.isfinite(to_split).all()
+              and (to_split >= 0).all() and (sa >= 0).all() and (capacity > 0).all()
+              and np.isfinite(capacity).all() and (self.usage >= 0).all() and 0 <= lo <= hi
+              and np.all(np.abs(self.usage.sum(axis=0) - 1.0) <= 1e-6)
+              and self.burden_cap > 0)
+        if not ok:
+            return None
+        total = to_split / SCALE_EUR
+        usage = self.usage * total
+        return Arrays(communes=self.communes, pools=pd.Index(self.pools, name="pool"),
+                      total=total, lower=lo * usage, upper=hi * usage, standalone=sa.sum(axis=1) / SCALE_EUR,
+                      incremental=np.maximum(inc.sum(axis=1), 0.0) / SCALE_EUR,
+                      capacity=capacity / SCALE_EUR, usage=usage, burden_cap=self.burden_cap)
 
 
 def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.DataFrame]:
@@ -170,8 +226,7 @@ def project(resolved: ResolvedScenario) -> Projection:
 def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInputs) -> pd.DataFrame:
     est = resolved.communes.estimated
     cost_est = est[["agents", "workstations", "archive_gb", "licence_seats"]].any(axis=1)
-    cap_field = "rrf_eur" if resolved.values["allocation"]["capacity"] == "rrf" else (
-        "potentiel_financier_eur")
+    cap_field = capacity_column(resolved.values)
     lo, hi = ai.band
     long = []
     for pool in yc.to_split.index:
@@ -309,23 +364,34 @@ def scissor_year(series: pd.Series, threshold: float, direction: str = "below") 
 
 
 def scissor_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
-    """Per commune (and EPCI) and indicator: scissor year pooled, alone, and years gained."""
-    rows = []
-    for commune, df in proj.groupby("commune", sort=False):
-        df = df.set_index("year")
-        for indicator, (col, direction, key) in INDICATORS.items():
-            pooled = scissor_year(df[f"{col}_pooled"], thresholds[key], direction)
-            alone = scissor_year(df[f"{col}_standalone"], thresholds[key], direction)
-            rows.append({"commune": commune, "name": df["name"].iloc[0], "indicator": indicator,
-                         "threshold": thresholds[key], "year_pooled": pooled,
-                         "year_standalone": alone, "years_gained": _gained(pooled, alone, df)})
-    out = pd.DataFrame(rows)
+    """Per commune (and EPCI) and indicator: scissor year pooled, alone, and years gained.
+
+    ``years_gained`` counts to one past the horizon when pooling avoids the crossing; it is
+    empty when the commune never crosses alone. Vectorised over communes (158: ~10 ms).
+    """
+    proj = proj.sort_values(["year"], kind="stable")
+    communes = pd.Index(proj["commune"].drop_duplicates())
+    horizon_end = proj.groupby("commune", sort=False)["year"].max().reindex(communes) + 1
+    names = proj.groupby("commune", sort=False)["name"].first().reindex(communes)
+    parts = []
+    for indicator, (col, direction, key) in INDICATORS.items():
+        thr = thresholds[key]
+        first = {}
+        for case in ("pooled", "standalone"):
+            s = proj[f"{col}_{case}"]
+            crossed = (s < thr) if direction == "below" else (s > thr)
+            first[case] = (proj["year"].where(crossed).groupby(proj["commune"], sort=False).min()
+                           .reindex(communes))
+        pooled, alone = first["pooled"], first["standalone"]
+        gained = (pooled.fillna(horizon_end) - alone).where(alone.notna())
+        parts.append(pd.DataFrame({
+            "commune": communes, "name": names.to_numpy(), "indicator": indicator,
+            "threshold": thr, "year_pooled": pooled.to_numpy(),
+            "year_standalone": alone.to_numpy(), "years_gained": gained.to_numpy(),
+            "_order": np.arange(len(communes)),
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    out["_ind"] = out["indicator"].map({k: i for i, k in enumerate(INDICATORS)})
+    out = out.sort_values(["_order", "_ind"], kind="stable").drop(columns=["_order", "_ind"])
+    out = out.reset_index(drop=True)
     return out.astype({"year_pooled": "Int64", "year_standalone": "Int64", "years_gained": "Int64"})
-
-
-def _gained(pooled: int | None, alone: int | None, df: pd.DataFrame) -> int | None:
-    """Years pooling buys; counted to one past the horizon when pooling avoids the crossing."""
-    if alone is None:
-        return None
-    horizon_end = int(df.index.max()) + 1
-    return (pooled if pooled is not None else horizon_end) - alone

@@ -30,11 +30,18 @@ import numpy as np
 import pandas as pd
 
 from model.allocation import AllocationInputs, allocate_lp
-from model.allocation.inputs import SCALE_EUR, Arrays
+from model.allocation.inputs import SCALE_EUR
 from model.allocation.waterfill import fast_leximin, water_level_totals  # noqa: F401
 from model.costs import pool_params
 from model.errors import InputError
-from model.projection import EPCI_ID, INDICATORS, base_costs, key_shares, price_index
+from model.projection import (
+    EPCI_ID,
+    INDICATORS,
+    YearArrays,
+    base_costs,
+    key_shares,
+    price_index,
+)
 from model.report.export import atomic_dir
 from model.scenario import ResolvedScenario, Scenario
 
@@ -89,7 +96,7 @@ class SensitivityResult:
     settings: dict
 
 
-class _Model:
+class _Model(YearArrays):
     """Everything of a resolved scenario that does not change between draws."""
 
     def __init__(self, resolved: ResolvedScenario):
@@ -103,18 +110,8 @@ class _Model:
         base = base_costs(resolved)
         self.pools = list(base.pooled.index)
         self.base = base
-        self.sa = base.standalone[self.pools].to_numpy(dtype=float)  # (n, P)
-        self.inc = base.incremental[self.pools].to_numpy(dtype=float)
-        self.usage = base.usage_share[self.pools].to_numpy(dtype=float)
-        self.pooled = base.pooled[self.pools].to_numpy(dtype=float)
-        alloc = values["allocation"]
-        share = pd.Series(alloc["epci_share"]).reindex(self.pools).fillna(0.0).astype(float)
-        self.epci_share = share.to_numpy()
-        self.band = (float(alloc["band_lo"]), float(alloc["band_hi"]))
-        cap_col = "rrf_eur" if alloc["capacity"] == "rrf" else "potentiel_financier_eur"
-        self.capacity0 = communes[cap_col].to_numpy(dtype=float)
-        cap = alloc.get("burden_cap")
-        self.burden_cap = None if cap is None else float(cap)
+        super().__init__(resolved, base, self.pools)
+        self.pools = list(base.pooled.index)  # a list here: `index("licences")` below
         self.rrf0 = communes["rrf_eur"].to_numpy(dtype=float)
         other0 = communes["drf_eur"].to_numpy(dtype=float) - self.sa.sum(axis=1)
         self.other0 = np.clip(other0, 0.0, None)
@@ -149,36 +146,17 @@ class _Model:
             f[:, self.lic] = lic
         return f
 
-    def arrays(self, f: np.ndarray, cap_index: float) -> Arrays:
-        """The LP's arrays (M€) for price index ``f`` (P,), as `to_arrays` builds them."""
-        pooled = self.pooled * f
-        epci = pooled * self.epci_share
-        to_split = pooled - epci
-        keep = 1.0 - epci / np.where(pooled > 0, pooled, 1.0)
-        total = to_split / SCALE_EUR
-        usage = self.usage * total
-        lo, hi = self.band
-        inc = (self.inc * f) * keep
-        kwargs = {}
-        if self.burden_cap is not None:
-            kwargs["burden_cap"] = self.burden_cap
-        return Arrays(
-            communes=self.communes, pools=pd.Index(self.pools), total=total,
-            lower=lo * usage, upper=hi * usage,
-            standalone=(self.sa * f).sum(axis=1) / SCALE_EUR,
-            incremental=np.maximum(inc.sum(axis=1), 0.0) / SCALE_EUR,
-            capacity=self.capacity0 * cap_index / SCALE_EUR, usage=usage, **kwargs)
-
     def lp_totals(self, f: np.ndarray, cap_index: float) -> tuple[np.ndarray, float]:
         """Commune totals (euros) of the leximin split and t* for price index ``f``.
 
         Without a burden cap the split does not depend on the capacities' common growth, so it
         is cached on the price index alone and t* scales by ``1 / cap_index``.
         """
-        own = 1.0 if self.burden_cap is None else cap_index
+        own = 1.0 if np.isinf(self.burden_cap) else cap_index
         key = (*np.round(f, 15), own)
         if key not in self._cache:
-            out = fast_leximin(self.arrays(f, own))
+            arr = self.arrays(f, own)
+            out = fast_leximin(arr) if arr is not None else None
             if out is None:
                 self.fallbacks += 1
                 out = self._lp(f, own)
@@ -197,7 +175,8 @@ class _Model:
             standalone=frame(self.sa * f), incremental=frame(self.inc * f * keep),
             usage_share=frame(self.usage),
             capacity=pd.Series(self.capacity0 * cap_index, index=self.communes),
-            band=self.band, names=self.names, burden_cap=self.burden_cap)
+            band=self.band, names=self.names,
+            burden_cap=None if np.isinf(self.burden_cap) else self.burden_cap)
         result = allocate_lp(inputs)
         x = result.raw.reindex(index=self.communes, columns=self.pools).to_numpy() / SCALE_EUR
         return x, float(result.max_burden)

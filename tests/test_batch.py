@@ -13,7 +13,6 @@ from model.batch import (
     BATCH_COLUMNS,
     PARTS_FILE,
     WORK_DIR,
-    _YearModel,
     epci_rows,
     load_template,
     read_table,
@@ -22,7 +21,14 @@ from model.batch import (
 )
 from model.cli import main
 from model.errors import InputError
-from model.projection import allocation_inputs, base_costs, price_index, resource_index, year_costs
+from model.projection import (
+    YearArrays,
+    allocation_inputs,
+    base_costs,
+    price_index,
+    resource_index,
+    year_costs,
+)
 from model.run import run
 from model.scenario import Scenario
 
@@ -60,7 +66,7 @@ def test_year_arrays_equal_the_official_ones():
     resolved = scenario.resolve()
     base = base_costs(resolved)
     pools = list(base.pooled.index)
-    ym = _YearModel(resolved, base, pools)
+    ym = YearArrays(resolved, base, pools)
     prices, cap = price_index(resolved), resource_index(resolved)
     for k, year in enumerate(resolved.years):
         official = to_arrays(allocation_inputs(

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from model.projection import add_indicators, scissor_table, scissor_year
+from model.projection import INDICATORS, add_indicators, scissor_table, scissor_year
 
 THRESHOLDS = {"teb_alert": 0.10, "teb_degraded": 0.07, "digital_burden_threshold": 0.019}
 
@@ -38,3 +38,29 @@ def test_hand_computed_scissor_and_years_gained():
     # digital burden > 1.9 %: alone from 2026 (2 %), pooled when 15,000 + 5,000 k > 19,000 -> 2027
     assert table.loc["digital_burden", "year_standalone"] == 2026
     assert table.loc["digital_burden", "year_pooled"] == 2027
+
+
+def reference_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """The scissor table by its definition: one commune at a time, with `scissor_year`."""
+    rows = []
+    for commune, df in proj.groupby("commune", sort=False):
+        df = df.set_index("year").sort_index()
+        for indicator, (col, direction, key) in INDICATORS.items():
+            pooled = scissor_year(df[f"{col}_pooled"], thresholds[key], direction)
+            alone = scissor_year(df[f"{col}_standalone"], thresholds[key], direction)
+            end = int(df.index.max()) + 1
+            gained = None if alone is None else (pooled if pooled is not None else end) - alone
+            rows.append({"commune": commune, "name": df["name"].iloc[0], "indicator": indicator,
+                         "threshold": thresholds[key], "year_pooled": pooled,
+                         "year_standalone": alone, "years_gained": gained})
+    out = pd.DataFrame(rows)
+    return out.astype({"year_pooled": "Int64", "year_standalone": "Int64", "years_gained": "Int64"})
+
+
+def test_vectorised_table_equals_its_definition_on_a_real_run():
+    from model.run import run
+    from model.scenario import Scenario
+
+    frame = run(Scenario(epci="200035764")).projection.projection
+    thr = dict(THRESHOLDS, teb_alert=0.15, digital_burden_threshold=0.012)
+    pd.testing.assert_frame_equal(scissor_table(frame, thr), reference_table(frame, thr))

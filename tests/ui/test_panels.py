@@ -10,11 +10,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from model.projection import scissor_table
 from model.run import run
 from model.ui.analysis import run_batch
 from model.ui.panels import PlenaryPanel, ScissorPanel, SimulatorPanel
-from model.ui.views import fast_scissor_table, lp_key
+from model.ui.views import lp_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,12 +45,6 @@ def test_method_and_thresholds_rederive_exactly_what_run_gives(sim, beauce_scena
             year.pop("solve_seconds")
     assert json.dumps(got, sort_keys=True, default=str) == json.dumps(want, sort_keys=True,
                                                                       default=str)
-
-
-def test_fast_scissor_table_matches_the_library(beauce_view):
-    frame = beauce_view.projection.projection
-    thr = dict(beauce_view.thresholds, teb_alert=0.15, digital_burden_threshold=0.012)
-    pd.testing.assert_frame_equal(fast_scissor_table(frame, thr), scissor_table(frame, thr))
 
 
 # --- Simulateur ----------------------------------------------------------------------------------
