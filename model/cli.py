@@ -156,6 +156,17 @@ def _sensitivity(args) -> int:
     return 0
 
 
+def _coalition(args) -> int:
+    from model.coalition import coalition_costs, read_groups
+    from model.scenario import Scenario
+
+    resolved = Scenario.from_yaml(args.scenario).resolve()
+    groups = read_groups(args.file, resolved)
+    table = coalition_costs(resolved, args.year, groups, origin=args.scenario.name)
+    sys.stdout.write(table.to_csv(index=False, float_format="%.2f", lineterminator="\n"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model",
                                      description="Modèle de coûts de mutualisation numérique.")
@@ -222,6 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="probabilité du saut de prix SaaS au renouvellement "
                              "(défaut : hypothèses)")
     p_sens.set_defaults(func=_sensitivity)
+
+    p_coal = sub.add_parser(
+        "coalition", help="coût de chaque service pour des groupes de communes seuls (CSV)",
+        description="« Et si nous faisions sans eux ? » Pour chaque ligne du fichier (codes INSEE "
+        "séparés par des virgules), ce que ce groupe de communes paierait pour chaque service "
+        "s'il le faisait seul l'année donnée. Écrit un CSV (group,pool,cost_eur) sur la sortie.")
+    p_coal.add_argument("scenario", type=Path)
+    p_coal.add_argument("--year", type=int, required=True, help="année de la projection")
+    p_coal.add_argument("--file", type=Path, required=True,
+                        help="un groupe par ligne, codes INSEE séparés par des virgules")
+    p_coal.set_defaults(func=_coalition)
     return parser
 
 
