@@ -72,3 +72,49 @@ def split_by_key(to_split: pd.Series, shares: pd.DataFrame) -> pd.DataFrame:
     out.index.name = shares.index.name or "commune"
     out.columns.name = "pool"
     return out
+
+
+def round_bounded(raw: np.ndarray, totals_eur: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                  ranks: np.ndarray) -> np.ndarray:
+    """Round an ``(n, K)`` euro array to the cent, each column summing to its total, within bounds.
+
+    Like `largest_remainder_columns`, but an amount receives a missing cent only if it stays at
+    most ``upper`` (and gives one back only if it stays at least ``lower``); the largest
+    remainders go first, ties broken by ``ranks``. Only when no amount has room is a bound
+    broken, by one cent at a time, so the columns always balance.
+    """
+    cents = np.asarray(raw, dtype=float) * 100.0
+    near = np.round(cents)
+    cents = np.where(np.abs(cents - near) < 1e-6, near, cents)
+    out = np.floor(cents)
+    rem = cents - out
+    up_c = np.floor(np.asarray(upper, dtype=float) * 100.0 + 1e-6)
+    lo_c = np.ceil(np.asarray(lower, dtype=float) * 100.0 - 1e-6)
+    target = np.round(np.asarray(totals_eur, dtype=float) * 100.0)
+    for k in range(out.shape[1]):
+        col, r = out[:, k], rem[:, k]
+        must = (col < lo_c[:, k]) & (r > 0) & (col + 1 <= up_c[:, k])
+        col[must] += 1
+        diff = int(target[k] - col.sum())
+        step = 1 if diff > 0 else -1
+        for tier in range(3):
+            if diff == 0:
+                break
+            if step > 0:
+                room = col + 1 <= up_c[:, k]
+                ok = [room & (r > 0) & ~must, room, np.ones_like(room)][tier]
+                key = -r
+            else:
+                room = col - 1 >= lo_c[:, k]
+                ok = [room & (r > 0), room, col >= 1][tier]
+                key = r
+            idx = np.flatnonzero(ok)
+            idx = idx[np.lexsort((ranks[idx], key[idx]))]
+            take = idx[: abs(diff)]
+            col[take] += step
+            diff -= step * len(take)
+        if diff:  # more cents than entries: spread whole cents evenly
+            col += step * (abs(diff) // len(col))
+            col[: abs(diff) % len(col)] += step
+        out[:, k] = col
+    return out / 100.0
