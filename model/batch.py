@@ -40,6 +40,7 @@ from model.allocation.inputs import SCALE_EUR
 from model.allocation.leximin import breakdown
 from model.allocation.rounding import label_rank, largest_remainder_columns
 from model.allocation.solve import waterfill_leximin
+from model.allocation.voted import allocate_voted
 from model.costs import POOLS
 from model.errors import InputError, ModelError, Problem
 from model.projection import (
@@ -51,6 +52,7 @@ from model.projection import (
     key_shares,
     price_index,
     resource_index,
+    voted_inputs,
     year_costs,
 )
 from model.scenario import METHODS, ResolvedScenario, Scenario
@@ -58,7 +60,7 @@ from model.scenario import METHODS, ResolvedScenario, Scenario
 #: Columns of batch.csv, in order (see the README for each one).
 BATCH_COLUMNS = [
     "epci_siren", "epci_name", "epci_type", "communes", "population", "year", "status", "error",
-    "lp_status", "infeasible",
+    "lp_status", "voted_key_status", "infeasible",
     "pooled_cost_eur", "standalone_cost_eur", "saving_eur", "epci_share_eur",
     *[f"pooled_{p}_eur" for p in POOLS],
     "rrf_eur", "digital_burden_pooled", "digital_burden_standalone", "teb_pooled", "teb_standalone",
@@ -214,7 +216,8 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
     prices = price_index(resolved)
     cap_index = resource_index(resolved)
     shares = key_shares(resolved, base)
-    key_methods = [m for m in METHODS if m != "lp"]
+    key_methods = [m for m in METHODS if m not in ("lp", "voted_key")]
+    reference = shares[values["allocation"]["reference_key"]]
     share_arr = np.stack([shares[m][pools].reindex(communes.index).to_numpy(dtype=float)
                           for m in key_methods])  # (M, n, P)
     ranks = label_rank(communes.index)
@@ -246,6 +249,10 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
         amounts = {m: rounded[:, i * len(pools):(i + 1) * len(pools)]
                    for i, m in enumerate(key_methods)}
         amounts["lp"] = lp.amounts
+        yc = year_costs(resolved, base, prices.loc[year], year, cap_index.loc[year])
+        voted = allocate_voted(voted_inputs(resolved, yc, prices.loc[year], reference))
+        amounts["voted_key"] = voted.amounts.reindex(index=communes.index,
+                                                     columns=pools).to_numpy()
         epci = {p: round(float(v), 2) for p, v in zip(pools, epci_amount, strict=True) if v > 0}
         epci_paid[k] = float(sum(epci.values()))
         totals = {m: a.sum(axis=1) for m, a in amounts.items()}
@@ -260,6 +267,7 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
         row = {
             "year": year,
             "lp_status": result.status,
+            "voted_key_status": voted.status,
             "infeasible": result.status != "optimal",
             "pooled_cost_eur": round(sum(pooled_pool.values()), 2),
             "standalone_cost_eur": round(sum(standalone.values()), 2),
@@ -329,6 +337,7 @@ def run_records(result) -> list[dict]:
         row = {
             "year": year,
             "lp_status": y["solver_status"],
+            "voted_key_status": y["default_method"]["status"],
             "infeasible": y["solver_status"] != "optimal",
             "pooled_cost_eur": round(sum(pooled.values()), 2),
             "standalone_cost_eur": round(sum(y["standalone_cost_eur"].values()), 2),

@@ -60,8 +60,9 @@ def _template(args) -> int:
 
 
 def _run(args) -> int:
+    from model.costs import POOL_LABELS_FR
     from model.report.export import write_outputs
-    from model.report.labels import INDICATOR_LABELS_FR
+    from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
     from model.run import run
     from model.scenario import Scenario
 
@@ -77,6 +78,16 @@ def _run(args) -> int:
         print(f"  {y['year']} : coût mutualisé {fr_number(pooled)} € contre {fr_number(alone)} € "
               f"isolément, charge maximale t* = {fr_number(100 * y['max_burden'], 3)} % "
               f"({y['solver_status']})")
+    print(f"Répartition par défaut ({first['year']}) : {first['default_method']['summary_fr']}")
+    for y in s["years"]:
+        for c in y["default_method"]["conflict"]:
+            print(f"  {y['year']} : {c['message_fr']}")
+    out_of_core = [(m, c) for m, c in first["core"].items() if c["in_core"] is False]
+    if out_of_core:
+        print(f"Hors du cœur en {first['year']} (un groupe de communes paierait moins seul) :")
+        for m, c in out_of_core:
+            print(f"  {METHOD_LABELS_FR.get(m, m)} : {c['most_overcharged_names']} surtaxé de "
+                  f"{fr_number(c['overcharge_eur'], 2)} € ({POOL_LABELS_FR.get(c['most_overcharged_pool'])})")
     print("Année du ciseau (EPCI ; communes concernées, mutualisé / isolé) :")
     communes = s["scissor_years"]["communes"]
     for ind, years in s["scissor_years"]["epci"].items():

@@ -6,7 +6,7 @@ of each year; ratios are plain ratios (0.10 = 10 %).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -20,8 +20,11 @@ from model.allocation import (
     shapley_values,
     split_by_key,
 )
+from model.allocation.games import PoolGame
 from model.allocation.inputs import SCALE_EUR, Arrays
+from model.allocation.voted import VotedInputs, VotedResult, VotedRules, allocate_voted
 from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
+from model.errors import InputError, Problem
 from model.scenario import METHODS, ResolvedScenario
 
 EPCI_ID = "EPCI"
@@ -48,6 +51,17 @@ class Projection:
     projection: pd.DataFrame
     lp: dict[int, AllocationResult]
     years: list[int]
+    #: The default method's result and inputs per year (the voted key, corrected).
+    voted: dict[int, VotedResult] = field(default_factory=dict)
+    voted_inputs: dict[int, VotedInputs] = field(default_factory=dict)
+
+    def status(self, method: str, year: int) -> str:
+        """``optimal`` or ``infeasible`` (the LP methods); the keys are always ``optimal``."""
+        if method == "voted_key" and year in self.voted:
+            return self.voted[year].status
+        if method == "lp":
+            return self.lp[year].status
+        return "optimal"
 
     def amounts(self, method: str, year: int) -> pd.DataFrame:
         """Commune x pool euros of one method and year (communes only, no EPCI row)."""
@@ -160,6 +174,45 @@ class YearArrays:
                       capacity=capacity / SCALE_EUR, usage=usage, burden_cap=self.burden_cap)
 
 
+def voted_rules(values: dict) -> VotedRules:
+    """The voted rules of the scenario's assumptions (each None when not voted)."""
+    a = values["allocation"]
+    band = None
+    if a.get("usage_band_rule"):
+        band = (float(a["band_lo"]), float(a["band_hi"]))
+    opt = lambda k: None if a.get(k) is None else float(a[k])  # noqa: E731
+    return VotedRules(burden_cap=opt("burden_cap"), guaranteed_saving=opt("guaranteed_saving"),
+                      key_departure=opt("key_departure"), usage_band=band)
+
+
+def pool_games(resolved: ResolvedScenario, factor: pd.Series) -> dict[str, PoolGame]:
+    """Each pool's cost game in a year (`factor`: the year's price index per pool)."""
+    communes = resolved.communes.values
+    params = pool_params(resolved.values, list(factor.index))
+    return {p: PoolGame(p, communes[pp.driver].to_numpy(dtype=float), pp, float(factor[p]))
+            for p, pp in params.items()}
+
+
+def voted_inputs(resolved: ResolvedScenario, yc: YearCosts, factor: pd.Series,
+                 key_share: pd.DataFrame) -> VotedInputs:
+    """The default method's inputs for one year: the reference key's euros, the pools' games,
+    the capacity and the voted rules."""
+    pools = list(yc.to_split.index)
+    to_split = yc.to_split.astype(float)
+    index = yc.costs.usage_share.index
+    return VotedInputs(
+        key=key_share.reindex(index=index, columns=pools) * to_split,
+        to_split=to_split,
+        games=pool_games(resolved, factor.reindex(pools)),
+        capacity=yc.capacity.reindex(index),
+        usage=yc.costs.usage_share[pools] * to_split,
+        rules=voted_rules(resolved.values),
+        key_name=resolved.values["allocation"]["reference_key"],
+        capacity_column=capacity_column(resolved.values),
+        names=resolved.communes.names,
+    )
+
+
 def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.DataFrame]:
     """Shares (commune x pool, columns sum to 1) of every non-LP method; constant over years."""
     pools = list(base.pooled.index)
@@ -203,8 +256,14 @@ def project(resolved: ResolvedScenario) -> Projection:
     shares = key_shares(resolved, base)
     names = resolved.communes.names
     solver = resolved.scenario.solver
-    inputs_rows, alloc_frames, lp_results = [], [], {}
+    inputs_rows, alloc_frames, lp_results, voted, voted_in = [], [], {}, {}, {}
     year_costs_by_year = {}
+    ref_name = resolved.values["allocation"]["reference_key"]
+    if ref_name not in shares:
+        raise InputError(Problem(
+            f"clé de référence « {ref_name} » inconnue (possibles : {', '.join(sorted(shares))})",
+            column="allocation.reference_key"))
+    reference = shares[ref_name]
     for year in years:
         yc = year_costs(resolved, base, prices.loc[year], year, cap_index.loc[year])
         year_costs_by_year[year] = yc
@@ -212,18 +271,24 @@ def project(resolved: ResolvedScenario) -> Projection:
         inputs_rows.append(_inputs_frame(resolved, yc, ai))
         result = allocate_lp(ai, solver=solver)
         lp_results[year] = result
-        by_method = {"lp": result.amounts}
+        vi = voted_in[year] = voted_inputs(resolved, yc, prices.loc[year], reference)
+        voted[year] = allocate_voted(vi)
+        by_method = {"lp": result.amounts, "voted_key": voted[year].amounts}
         for name, sh in shares.items():
             by_method[name] = split_by_key(yc.to_split, sh[list(yc.to_split.index)])
+        status = {"lp": result.status, "voted_key": voted[year].status}
         for method in METHODS:
-            alloc_frames.append(_allocation_frame(year, method, by_method[method], yc, names))
+            alloc_frames.append(_allocation_frame(year, method, by_method[method], yc, names,
+                                                  status.get(method, "optimal")))
     allocation = pd.concat(alloc_frames, ignore_index=True)
     inputs = pd.concat(inputs_rows, ignore_index=True)
     proj = _projection_frame(resolved, year_costs_by_year, allocation, lp_results)
-    return Projection(resolved, inputs, allocation, proj, lp_results, years)
+    return Projection(resolved, inputs, allocation, proj, lp_results, years, voted, voted_in)
 
 
 def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInputs) -> pd.DataFrame:
+    drivers = {p: pp.driver for p, pp in pool_params(resolved.values, list(yc.to_split.index)).items()}
+    communes = resolved.communes.values
     est = resolved.communes.estimated
     cost_est = est[["agents", "workstations", "archive_gb", "licence_seats"]].any(axis=1)
     cap_field = capacity_column(resolved.values)
@@ -242,6 +307,8 @@ def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInput
             "band_hi_eur": (hi * ai.usage_share[pool] * yc.to_split[pool]).to_numpy(),
             "capacity_eur": ai.capacity.reindex(ai.usage_share.index).to_numpy(),
             "estimated": (cost_est | est[cap_field]).reindex(ai.usage_share.index).to_numpy(),
+            "driver": drivers[pool],
+            "volume": communes[drivers[pool]].reindex(ai.usage_share.index).to_numpy(dtype=float),
         })
         long.append(df)
         if yc.epci_amount[pool] > 0:
@@ -250,12 +317,13 @@ def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInput
                 "pool": pool, "usage_share": np.nan, "standalone_eur": np.nan,
                 "incremental_eur": np.nan, "band_lo_eur": yc.epci_amount[pool],
                 "band_hi_eur": yc.epci_amount[pool], "capacity_eur": np.nan, "estimated": False,
+                "driver": drivers[pool], "volume": np.nan,
             }]))
     return pd.concat(long, ignore_index=True)
 
 
 def _allocation_frame(year: int, method: str, amounts: pd.DataFrame, yc: YearCosts,
-                      names: pd.Series) -> pd.DataFrame:
+                      names: pd.Series, status: str = "optimal") -> pd.DataFrame:
     n_communes, n_pools = amounts.shape
     long = pd.DataFrame({
         "payer_id": np.repeat(amounts.index.to_numpy(), n_pools),
@@ -270,7 +338,8 @@ def _allocation_frame(year: int, method: str, amounts: pd.DataFrame, yc: YearCos
             "amount_eur": epci.round(2).to_numpy()})], ignore_index=True)
     long.insert(0, "method", method)
     long.insert(0, "year", year)
-    return long[["year", "method", "payer_id", "payer_name", "pool", "amount_eur"]]
+    long["status"] = status
+    return long[["year", "method", "payer_id", "payer_name", "pool", "amount_eur", "status"]]
 
 
 def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],

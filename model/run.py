@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from model import __version__
+from model.allocation.voted import core_report
 from model.data.bundled import DATA_VINTAGE
 from model.projection import EPCI_ID, Projection, project, scissor_table
-from model.scenario import Scenario
+from model.scenario import METHODS, Scenario
 
 
 @dataclass
@@ -58,6 +59,10 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
             "solver": lp.solver,
             "solve_seconds": round(float(lp.solve_seconds), 4),
             "leximin_rounds": int(lp.leximin_rounds),
+            "default_method": voted_summary(proj, year),
+            "core": {m: core_report(proj.voted_inputs[year], proj.amounts(m, year)).to_dict()
+                     for m in METHODS},
+            "diagnosis": diagnosis_records(proj, year),
         })
     epci_rows = scissor[scissor["commune"] == EPCI_ID]
     communes = scissor[scissor["commune"] != EPCI_ID]
@@ -90,6 +95,37 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         "version": __version__,
         "data_vintage": DATA_VINTAGE,
     }
+
+
+def voted_summary(proj: Projection, year: int) -> dict:
+    """The default method's year: status, how far it departs from the key, and why."""
+    v = proj.voted[year]
+    rules = proj.voted_inputs[year].rules
+    return {
+        "method": "voted_key",
+        "status": v.status,
+        "reference_key": proj.voted_inputs[year].key_name,
+        "rules": {k: (list(val) if isinstance(val, tuple) else val)
+                  for k, val in rules.__dict__.items()},
+        "key_kept": bool(v.key_kept),
+        "max_increase": round(float(v.increase), 6),
+        "summary_fr": v.summary_fr,
+        "core_rows": int(v.core_rows),
+        "leximin_rounds": int(v.rounds),
+        "conflict": (v.conflict or {}).get("rules", []),
+    }
+
+
+def diagnosis_records(proj: Projection, year: int) -> list[dict]:
+    """Why a year's rules cannot all hold: the default method's diagnosis, then the
+    péréquation LP's (each row names a constraint group, commune, pool and euros)."""
+    out = []
+    for method, diag in (("voted_key", proj.voted[year].diagnosis), ("lp", proj.lp[year].diagnosis)):
+        for r in diag.itertuples():
+            out.append({"method": method, "group": r.group, "commune": r.commune, "pool": r.pool,
+                        "slack_eur": round(float(r.slack_eur), 2),
+                        "explanation_fr": r.explanation_fr})
+    return out
 
 
 def _int(v) -> int | None:

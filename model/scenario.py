@@ -21,7 +21,7 @@ from model.data.estimate import CommuneTable, complete_communes
 from model.errors import InputError, Problem
 
 METHODS: tuple[str, ...] = (
-    "lp", "shapley", "usage", "population", "potentiel_financier", "agents", "workstations",
+    "voted_key", "lp", "shapley", "usage", "population", "potentiel_financier", "agents", "workstations",
     "equal", "weighted",
 )
 SETTLEMENTS = ("invoice", "ac")
@@ -36,7 +36,7 @@ class Scenario:
     name: str = ""
     data_file: str | None = None
     pools: list[str] = field(default_factory=lambda: list(POOLS))
-    method: str = "lp"
+    method: str = "voted_key"
     settlement: str = "invoice"
     solver: str = "highs-fast"
     assumptions: dict[str, Any] = field(default_factory=dict)

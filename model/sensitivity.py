@@ -31,6 +31,7 @@ import pandas as pd
 
 from model.allocation import AllocationInputs, allocate_lp
 from model.allocation.inputs import SCALE_EUR
+from model.allocation.voted import allocate_voted
 from model.allocation.waterfill import fast_leximin, water_level_totals  # noqa: F401
 from model.costs import pool_params
 from model.errors import InputError
@@ -41,6 +42,8 @@ from model.projection import (
     base_costs,
     key_shares,
     price_index,
+    voted_inputs,
+    year_costs,
 )
 from model.report.export import atomic_dir
 from model.scenario import ResolvedScenario, Scenario
@@ -94,6 +97,7 @@ class SensitivityResult:
     lp_fallbacks: int
     seconds: float
     settings: dict
+    voted_shares: str | None = None
 
 
 class _Model(YearArrays):
@@ -130,7 +134,23 @@ class _Model(YearArrays):
             self.jump_from = int(lic.saas_jump_year)
         self.method = resolved.scenario.method
         self.key = None
-        if self.method != "lp":
+        #: How the voted key's split is drawn: "key" when the reference key meets every rule in
+        #: the central run (then it is exactly the key), else "central" (each pool split like
+        #: the central start year, an approximation stated in sensitivity.json).
+        self.voted_shares = None
+        if self.method == "voted_key":
+            all_shares = key_shares(resolved, base)
+            start = resolved.years[0]
+            yc = year_costs(resolved, base, price_index(resolved).loc[start], start, 1.0)
+            ref = all_shares[values["allocation"]["reference_key"]]
+            voted = allocate_voted(voted_inputs(resolved, yc, price_index(resolved).loc[start], ref))
+            if voted.key_kept:
+                shares, self.voted_shares = ref, "key"
+            else:
+                shares = voted.raw / voted.raw.sum().where(voted.raw.sum() > 0, 1.0)
+                self.voted_shares = "central"
+            self.key = shares[self.pools].reindex(self.communes).to_numpy(dtype=float)
+        elif self.method != "lp":
             shares = key_shares(resolved, base)[self.method]
             self.key = shares[self.pools].reindex(self.communes).to_numpy(dtype=float)
         self._cache: dict[tuple, tuple[np.ndarray, float]] = {}
@@ -301,7 +321,8 @@ def sensitivity(
                 "rrf_growth": list(rrf_growth), "saas_jump_probability": saas_jump_probability,
                 "quantiles": list(quantiles)}
     return SensitivityResult(table, scissor_distribution(table), share_table, model.method,
-                             model.fallbacks, time.perf_counter() - start, settings)
+                             model.fallbacks, time.perf_counter() - start, settings,
+                             model.voted_shares)
 
 
 def _central(model: _Model) -> np.ndarray:
@@ -340,7 +361,8 @@ def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
         result.scissor.to_csv(tmp / "scissor.csv", index=False, float_format="%.10g")
         result.shares.to_csv(tmp / "shares.csv", index=False, float_format="%.10g")
         meta = {"method": result.method, "draws": len(result.draws), **result.settings,
-                "lp_fallbacks": result.lp_fallbacks}
+                "lp_fallbacks": result.lp_fallbacks,
+                "voted_key_shares": result.voted_shares}
         (tmp / "sensitivity.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                               encoding="utf-8")
     return Path(out_dir)

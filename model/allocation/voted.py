@@ -164,6 +164,7 @@ class CoreReport:
             "in_core": self.in_core,
             "most_overcharged_group": w["group"] if w["excess_eur"] > CORE_TOL_EUR else None,
             "most_overcharged_pool": w["pool"] if w["excess_eur"] > CORE_TOL_EUR else None,
+            "most_overcharged_names": w["group_names"] if w["excess_eur"] > CORE_TOL_EUR else None,
             "overcharge_eur": round(max(float(w["excess_eur"]), 0.0), 2),
             "bound_eur": round(max(float(self.pools["bound_eur"].max()), 0.0), 2),
             "exact": bool(self.pools["exact"].all()),

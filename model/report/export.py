@@ -23,8 +23,9 @@ from model.report.tables import assumptions_table, commune_table, method_compari
 from model.xlsx import reproducible_xlsx
 
 INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",
-                 "incremental_eur", "band_lo_eur", "band_hi_eur", "capacity_eur", "estimated"]
-ALLOCATION_COLUMNS = ["year", "method", "payer_id", "payer_name", "pool", "amount_eur"]
+                 "incremental_eur", "band_lo_eur", "band_hi_eur", "capacity_eur", "estimated",
+                 "driver", "volume"]
+ALLOCATION_COLUMNS = ["year", "method", "payer_id", "payer_name", "pool", "amount_eur", "status"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -137,8 +138,32 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
     tree = assumptions_table(resolved.assumptions)
     tree["value"] = tree["value"].map(lambda v: json.dumps(v, ensure_ascii=False)
                                       if isinstance(v, dict | list) else v)
+    voted = proj.voted[start]
+    key_sheet = voted.explanation.drop(columns=["commune", "rule"]).rename(columns={
+        "name": "Commune", "key_eur": "Clé de référence (€)", "amount_eur": "Montant payé (€)",
+        "change_eur": "Écart à la clé (€)", "change_ratio": "Écart à la clé (%)",
+        "standalone_eur": "Coût isolé (€)", "saving_eur": "Économie (€)",
+        "saving_ratio": "Économie (%)", "reason_fr": "Pourquoi"})
+    core_rows = [{"Année": y["year"], "Méthode": METHOD_LABELS_FR.get(m, m),
+                  "Dans le cœur": {True: "oui", False: "non", None: "non prouvé"}[c["in_core"]],
+                  "Groupe le plus surtaxé": c["most_overcharged_names"] or "",
+                  "Service": POOL_LABELS_FR.get(c["most_overcharged_pool"] or "", ""),
+                  "Surcoût du groupe (€)": c["overcharge_eur"],
+                  "Borne prouvée (€)": c["bound_eur"]}
+                 for y in result.summary["years"] for m, c in y["core"].items()]
+    diag_rows = [{"Année": y["year"], "Méthode": METHOD_LABELS_FR.get(d["method"], d["method"]),
+                  "Diagnostic": d["explanation_fr"], "Montant (€)": d["slack_eur"]}
+                 for y in result.summary["years"]
+                 for d in ([{"method": "voted_key", "explanation_fr": c["message_fr"],
+                             "slack_eur": None} for c in y["default_method"]["conflict"]]
+                           + y["diagnosis"])]
     return {
         "Synthèse": pd.DataFrame(summary_rows),
+        f"Clé votée {start}": pd.concat([pd.DataFrame([{"Commune": voted.summary_fr}]),
+                                         key_sheet], ignore_index=True),
+        "Cœur": pd.DataFrame(core_rows),
+        "Diagnostic": pd.DataFrame(diag_rows, columns=["Année", "Méthode", "Diagnostic",
+                                                       "Montant (€)"]),
         f"Répartition {start}": french(table.reset_index()),
         f"Méthodes {start}": methods.rename_axis("Payeur").reset_index(),
         "Projection": french(proj.projection),

@@ -8,7 +8,8 @@ from model.costs import POOL_LABELS_FR
 from model.data.schema import LABELS_FR as COMMUNE_LABELS_FR
 
 METHOD_LABELS_FR = {
-    "lp": "Programme linéaire (répartition la plus équitable)",
+    "voted_key": "Clé votée, corrigée au minimum (par défaut)",
+    "lp": "Péréquation : charge maximale minimale (choix de solidarité)",
     "shapley": "Valeur de Shapley",
     "usage": "Clé d'usage (unités d'œuvre)",
     "population": "Clé population",

@@ -29,7 +29,13 @@ def commune_table(result, year: int | None = None, method: str | None = None) ->
     out["amount_eur"] = amounts.sum(axis=1)
     out["saving_eur"] = out["standalone_eur"] - out["amount_eur"]
     out["burden"] = out["amount_eur"] / capacity.reindex(out.index)
-    out["binding"] = binding_words(proj.lp[year].binding).reindex(out.index).fillna("")
+    if method == "voted_key" and year in proj.voted:
+        why = proj.voted[year].explanation.set_index("commune")["reason_fr"]
+    elif method == "lp":
+        why = binding_words(proj.lp[year].binding)
+    else:
+        why = pd.Series(dtype=str)
+    out["binding"] = why.reindex(out.index).fillna("")
     out["estimated"] = estimated.reindex(out.index)
     out.index.name = "commune"
     return out.sort_values("population", ascending=False)

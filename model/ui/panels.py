@@ -34,6 +34,7 @@ from model.scenario import METHODS, Scenario
 from model.ui.views import (
     Simulation,
     View,
+    default_split_sentence,
     display_commune_table,
     display_crossings,
     html_table,
@@ -543,7 +544,9 @@ class SimulatorPanel(Panel):
             resolved = view.projection.resolved
             seconds = f"{time.perf_counter() - start:.2f}".replace(".", ",")
             self.show(f"{resolved.epci.name} : {len(resolved.communes.values)} communes, "
-                      f"{METHOD_LABELS_FR[resolved.scenario.method]} ; calcul à jour ({seconds} s).", "ok")
+                      f"{METHOD_LABELS_FR[resolved.scenario.method]} ; calcul à jour ({seconds} s)."
+                      + (f" {default_split_sentence(view, view.projection.years[0] if self.year.value not in view.projection.years else self.year.value)}"
+                         if resolved.scenario.method == "voted_key" else ""), "ok")
 
     def _draw(self, view: View) -> None:
         proj = view.projection

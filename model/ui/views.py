@@ -115,7 +115,9 @@ class View:
 
     @property
     def infeasible_years(self) -> list[int]:
-        return [y for y, r in self.projection.lp.items() if r.status != "optimal"]
+        method = self.scenario.method if self.scenario.method in ("lp", "voted_key") else "lp"
+        return [y for y in self.projection.years
+                if self.projection.status(method, y) != "optimal"]
 
 
 class Simulation:
@@ -156,7 +158,8 @@ class Simulation:
             frame = rederive_projection(
                 base.projection, base.allocation, scenario.method, resolved.values["projection"],
                 scenario.settlement, base.years[0])
-        proj = Projection(resolved, base.inputs, base.allocation, frame, base.lp, base.years)
+        proj = Projection(resolved, base.inputs, base.allocation, frame, base.lp, base.years,
+                          base.voted, base.voted_inputs)
         scissor = scissor_table(frame, resolved.values["projection"])
         self.timings["indicators"] = time.perf_counter() - start
         return View(scenario, proj, scissor, key)
@@ -200,6 +203,8 @@ def display_commune_table(view: View, year: int, method: str) -> pd.DataFrame:
     out["Charge (part du potentiel financier)"] = table["burden"].map(lambda v: pct(v, 2))
     if method == "lp":
         out["Contrainte qui joue"] = table["binding"].replace("", "aucune")
+    elif method == "voted_key":
+        out["Pourquoi ce montant"] = table["binding"]
     out.index.name = "Code INSEE"
     return out
 
@@ -223,6 +228,18 @@ def display_crossings(view: View, indicator: str = "teb_alert", n: int = 10) -> 
     })
 
 
+def _largest_burden(communes: pd.DataFrame, year: int) -> float:
+    """The largest share of its capacity a commune pays under the method shown."""
+    y = communes[communes["year"] == year]
+    return float((y["digital_pooled_eur"] / y["capacity_eur"]).max())
+
+
+def default_split_sentence(view: View, year: int) -> str:
+    """The default method's sentence for a year (what a DGS reads aloud)."""
+    v = view.projection.voted.get(year)
+    return v.summary_fr if v is not None else ""
+
+
 def key_figures(view: View) -> dict[str, str]:
     """The few numbers a plenary needs, in French, formatted."""
     proj = view.projection
@@ -244,8 +261,8 @@ def key_figures(view: View) -> dict[str, str]:
         f"Coût si chaque commune achète seule {start}": eur(tot.loc[start, "digital_standalone_eur"]),
         f"Économie cumulée {start}-{end}": eur(tot["saving_eur"].sum()),
         f"Part prise par le budget de l'EPCI {start}": eur(epci_paid),
-        f"Charge maximale t* {start}": pct(proj.lp[start].max_burden, 2)
-        + " du potentiel financier",
+        f"Charge la plus lourde {start}": pct(_largest_burden(communes, start), 2)
+        + " de la capacité contributive",
         f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), mutualisé":
             year_or_never(epci["year_pooled"]),
         f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), chacun seul":
@@ -302,6 +319,16 @@ def infeasible_message(view: View, max_lines: int = 6) -> str | None:
     years = view.infeasible_years
     if not years:
         return None
+    if view.scenario.method == "voted_key":
+        v = view.projection.voted[years[0]]
+        lines = [c["message_fr"] for c in (v.conflict or {}).get("rules", [])]
+        lines += list(dict.fromkeys(v.diagnosis["explanation_fr"]))
+        head = (f"Les règles votées ne peuvent pas toutes être tenues "
+                f"({', '.join(map(str, years))}) ; en {years[0]} :")
+        extra = [f"… et {len(lines) - max_lines} autre(s)"] if len(lines) > max_lines else []
+        hint = ("Relâchez la règle nommée en premier jusqu'à la valeur indiquée, ou réduisez la "
+                "part prise par l'EPCI, puis vérifiez les données.")
+        return "\n".join([head, *[f"• {x}" for x in lines[:max_lines]], *extra, hint])
     diag = view.projection.lp[years[0]].diagnosis
     lines = list(dict.fromkeys(diag["explanation_fr"])) if not diag.empty else []
     head = (f"Les contraintes de répartition ne peuvent pas toutes être respectées "

@@ -51,7 +51,7 @@ def test_method_and_thresholds_rederive_exactly_what_run_gives(sim, beauce_scena
 
 def test_simulator_starts_with_a_table_and_draws_charts_when_shown(panel):
     assert "Beauce" in panel.message and "calcul à jour" in panel.message
-    assert "Chevilly" in panel.table.value and "Contrainte qui joue" in panel.table.value
+    assert "Chevilly" in panel.table.value and "Pourquoi ce montant" in panel.table.value
     assert panel.tabs.selected_index == 0
     assert all(live.redraws == 0 and live.pending for live in panel.charts.values())
     panel.tabs.selected_index = 1
@@ -67,7 +67,7 @@ def test_method_change_redraws_without_solving_again(panel, sim):
     panel.method.value = "population"
     assert sim.lp_runs == runs
     assert panel.table.value != table
-    assert "Contrainte qui joue" not in panel.table.value
+    assert "Pourquoi ce montant" not in panel.table.value
     assert "Clé population" in panel.message
     assert spec_data(panel.charts["scissor"]) != scissor_before
     assert panel.charts["methods"].redraws == 0  # hidden tab: drawn when shown
@@ -118,6 +118,7 @@ def test_growth_slider_solves_again_and_changes_the_scissor(panel, sim):
 
 
 def test_infeasible_band_gives_a_french_diagnosis(panel):
+    panel.method.value = "lp"  # the usage band is a rule of the péréquation LP
     panel.band.value = (0.0, 0.5)
     msg = panel.message
     assert "ne peuvent pas toutes être respectées" in msg
@@ -132,8 +133,9 @@ def test_burden_cap_below_the_optimum_is_diagnosed(panel):
     panel.burden_cap.value = round(0.5 * t_star, 3)
     assert panel.current_scenario().assumptions["allocation"]["burden_cap"] > 0
     msg = panel.message
-    assert "ne peuvent pas toutes être respectées" in msg
-    assert "plafond de charge" in msg
+    # the default method names the voted parameter first, with the smallest feasible value
+    assert "règles votées ne peuvent pas toutes être tenues" in msg
+    assert "Le plafond de charge de" in msg and "la plus petite valeur réalisable est" in msg
     assert "Traceback" not in panel.status.value
     panel.burden_cap.value = 0.0
     assert panel.current_scenario().assumptions.get("allocation", {}).get("burden_cap") is None
