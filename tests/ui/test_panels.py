@@ -64,17 +64,19 @@ def test_method_change_redraws_without_solving_again(panel, sim):
     panel.tabs.selected_index = 1
     runs, table = sim.lp_runs, panel.table.value
     scissor_before = spec_data(panel.charts["scissor"])
-    panel.method.value = "population"
+    # estimated drivers are proportional to population, so the usage key (the default's
+    # reference, kept as is here) equals the population key: switch to equal shares
+    panel.method.value = "equal"
     assert sim.lp_runs == runs
     assert panel.table.value != table
     assert "Pourquoi ce montant" not in panel.table.value
-    assert "Clé population" in panel.message
+    assert "Parts égales" in panel.message
     assert spec_data(panel.charts["scissor"]) != scissor_before
     assert panel.charts["methods"].redraws == 0  # hidden tab: drawn when shown
     panel.tabs.selected_index = 3
     assert panel.charts["methods"].redraws == 1
     chosen = [d for d in spec_data(panel.charts["methods"]) if d and "chosen" in d[0]][0]
-    assert {r["method"] for r in chosen if r["chosen"]} == {"population"}
+    assert {r["method"] for r in chosen if r["chosen"]} == {"equal"}
 
 
 def test_threshold_redraws_only_the_scissor_charts(panel, sim):
@@ -126,6 +128,7 @@ def test_infeasible_band_gives_a_french_diagnosis(panel):
     assert "Traceback" not in panel.status.value
     panel.band.value = (0.5, 2.0)
     assert "calcul à jour" in panel.message
+    panel.method.value = "voted_key"
 
 
 def test_burden_cap_below_the_optimum_is_diagnosed(panel):
