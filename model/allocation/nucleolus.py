@@ -63,6 +63,10 @@ RANK_TOL = 1e-7
 SPAN_TOL = 1e-9
 #: Violated rows added per separation round.
 ROWS_PER_ROUND = 60
+#: Slack eps rows leave the LP once it holds more than max(PURGE_MIN_ROWS, PURGE_FACTOR * n) rows.
+PURGE_MIN_ROWS = 200
+PURGE_FACTOR = 3
+PURGE_SLACK = 1e-5
 #: Starting groups of the local search (large EPCIs) and its moves per start.
 SEARCH_STARTS = 4
 SEARCH_STEPS = 60
@@ -176,10 +180,12 @@ def _note(seq: _Sequence, exact: bool, unique: bool, lps: int, eps: float, lower
 
 
 class _Sequence:
-    """One HiGHS model (columns ``x_0..x_{n-1}, eps``; minimise ``-eps``) and its generated rows.
+    """One HiGHS model (columns ``x_0..x_{n-1}, eps``; minimise ``-eps``) and its generated groups.
 
-    Row 0 is the balance ``x(N) = T``; every other row is a group in one of three states: in the
-    eps family (``x(S) + eps <= C(S)``), fixed (``x(S) = C(S) - eps_k``) or free (in the span).
+    Row 0 is the balance ``x(N) = T``. Every generated group stays in a pool, in one of three
+    states: in the eps family (``x(S) + eps <= C(S)``), fixed (``x(S) = C(S) - eps_k``) or in the
+    span (dropped: its satisfaction is constant). Rows of the eps family that are slack with a zero
+    dual leave the LP when it grows (`purge`); the pool is searched first at every round.
     """
 
     def __init__(self, game, total: float, exact_max: int):
@@ -187,10 +193,13 @@ class _Sequence:
         self.enumerated = self.n <= exact_max
         self.total = float(total) / KEUR
         self.solves = 0
-        self.masks: list[np.ndarray] = []  # bool indicator of each generated row (row r+1)
+        self.masks: list[np.ndarray] = []  # bool indicator of each generated group
         self.costs: list[float] = []  # C(S) in k€
-        self.state: list[str] = []  # "eps", "fixed" or "free"
+        self.state: list[str] = []  # "eps", "fixed" or "span"
         self.keys: set[bytes] = set()
+        self.lp_rows: list[int] = []  # group of each LP row after the balance row
+        self.in_lp: list[bool] = []
+        self._buf = np.zeros((4 * self.n, self.n))  # the pooled indicators, rows 0..len(masks)-1
         self.basis = np.full((self.n, 1), 1.0 / np.sqrt(max(self.n, 1)))  # orthonormal, spans N
         self.rng = np.random.default_rng(0)
         if self.n <= 1:
@@ -221,28 +230,66 @@ class _Sequence:
         return float(self.game.cost(member)) / KEUR
 
     def _add(self, groups: list[np.ndarray]) -> int:
-        starts, idx, lo, up = [], [], [], []
-        nnz = 0
+        """Put new groups in the pool and their rows in the LP; returns the number added."""
+        fresh = []
         for m in groups:
             key = np.packbits(m).tobytes()
             if key in self.keys:
                 continue
             self.keys.add(key)
-            cols = np.flatnonzero(m)
-            c = self._cost(m)
             self.masks.append(m)
-            self.costs.append(c)
+            self.costs.append(self._cost(m))
             self.state.append("eps")
+            self.in_lp.append(False)
+            fresh.append(len(self.masks) - 1)
+        if fresh:
+            used = len(self.masks) - len(fresh)
+            if len(self.masks) > self._buf.shape[0]:
+                grown = np.zeros((2 * len(self.masks), self.n))
+                grown[:used] = self._buf[:used]
+                self._buf = grown
+            self._buf[used:len(self.masks)] = np.array([self.masks[g] for g in fresh], dtype=float)
+        self._load(fresh)
+        return len(fresh)
+
+    def _load(self, groups: list[int]) -> None:
+        """Add the eps rows of pooled groups to the LP."""
+        if not groups:
+            return
+        starts, idx, nnz = [], [], 0
+        for g in groups:
+            cols = np.flatnonzero(self.masks[g])
             starts.append(nnz)
             idx.append(np.r_[cols, self.n])
             nnz += len(cols) + 1
-            lo.append(-INF)
-            up.append(c)
-        if starts:
-            ind = np.concatenate(idx).astype(np.int32)
-            self.h.addRows(len(starts), np.array(lo), np.array(up), nnz, np.array(starts, dtype=np.int32),
-                           ind, np.ones(nnz))
-        return len(starts)
+            self.in_lp[g] = True
+            self.lp_rows.append(g)
+        up = np.array([self.costs[g] for g in groups])
+        self.h.addRows(len(groups), np.full(len(groups), -INF), up, nnz,
+                       np.array(starts, dtype=np.int32), np.concatenate(idx).astype(np.int32),
+                       np.ones(nnz))
+
+    def _drop(self, positions: list[int]) -> None:
+        """Delete LP rows (positions in `lp_rows`)."""
+        if not positions:
+            return
+        self.h.deleteRows(len(positions), np.array(positions, dtype=np.int32) + 1)
+        gone = set(positions)
+        for p in positions:
+            self.in_lp[self.lp_rows[p]] = False
+        self.lp_rows = [g for p, g in enumerate(self.lp_rows) if p not in gone]
+
+    def purge(self) -> None:
+        """Drop slack eps rows with a zero dual when the LP holds many (their slack is basic).
+
+        The singletons (the first `n` groups) stay: their rows alone keep the LP bounded.
+        """
+        if len(self.lp_rows) <= max(PURGE_MIN_ROWS, PURGE_FACTOR * self.n):
+            return
+        sol = self.h.getSolution()
+        value, dual = np.asarray(sol.row_value)[1:], np.abs(np.asarray(sol.row_dual)[1:])
+        self._drop([p for p, g in enumerate(self.lp_rows) if g >= self.n and self.state[g] == "eps"
+                    and self.costs[g] - value[p] > PURGE_SLACK and dual[p] <= DUAL_TOL])
 
     # -- one LP of the sequence ----------------------------------------------------------------
     def solve_level(self) -> tuple[np.ndarray, float]:
@@ -252,12 +299,28 @@ class _Sequence:
             sol = self.h.getSolution()
             v = np.asarray(sol.col_value)
             x, eps = v[: self.n], float(v[self.n])
+            back = self._from_pool(x, eps)
+            if back:
+                self.purge()
+                self._load(back)
+                continue
             new = self._separate(x, eps)
-            if not new or not self._add(new):
-                self.x, self.eps = x, eps
-                self.row_dual = np.asarray(sol.row_dual)[1:]
-                self.row_value = np.asarray(sol.row_value)[1:]
-                return x, eps
+            if new and self._add(new):
+                self.purge()
+                continue
+            self.x, self.eps = x, eps
+            self.row_dual = np.asarray(sol.row_dual)[1:]
+            self.row_value = np.asarray(sol.row_value)[1:]
+            return x, eps
+
+    def _from_pool(self, x: np.ndarray, eps: float) -> list[int]:
+        """Pooled eps groups out of the LP whose row is violated (the worst first)."""
+        if not self.masks:
+            return []
+        excess = self._pool @ x - np.array(self.costs) + eps
+        out = np.flatnonzero((excess > SEP_TOL) & ~np.array(self.in_lp)
+                             & (np.array(self.state) == "eps"))
+        return list(out[np.argsort(-excess[out], kind="stable")][:ROWS_PER_ROUND])
 
     def _run(self) -> None:
         h = self.h
@@ -271,31 +334,35 @@ class _Sequence:
             raise RuntimeError(f"nucléole : LP non optimal ({h.modelStatusToString(status)})")
 
     def fix_tight(self, eps: float) -> None:
-        """Fix the groups with a nonzero dual (tight in every optimum); free those in the span."""
-        eps_rows = [r for r, s in enumerate(self.state) if s == "eps"]
-        if not eps_rows:
+        """Fix the groups with a nonzero dual (tight in every optimum); drop those in the span."""
+        pos = np.array([p for p, g in enumerate(self.lp_rows) if self.state[g] == "eps"], dtype=int)
+        if not len(pos):
             return
-        rows = np.array(eps_rows)
-        dual = np.abs(self.row_dual[rows])
-        slack = np.array(self.costs)[rows] - self.row_value[rows]  # C(S) - x(S) - eps
-        tight = rows[(dual > DUAL_TOL) & (slack <= 10 * SEP_TOL)]
-        tight = tight[np.argsort(-np.abs(self.row_dual[tight]), kind="stable")]
+        groups = np.array(self.lp_rows)[pos]
+        dual = np.abs(self.row_dual[pos])
+        slack = np.array(self.costs)[groups] - self.row_value[pos]  # C(S) - x(S) - eps
+        tight = (dual > DUAL_TOL) & (slack <= 10 * SEP_TOL)
         added = 0
-        for r in tight:
-            if self._extend(self.masks[r]):
-                self.state[r] = "fixed"
-                level = self.costs[r] - eps
-                self.h.changeCoeff(int(r) + 1, self.n, 0.0)
-                self.h.changeRowBounds(int(r) + 1, level, level)
+        for k in np.flatnonzero(tight)[np.argsort(-dual[tight], kind="stable")]:
+            p, g = int(pos[k]), int(groups[k])
+            if self._extend(self.masks[g]):
+                self.state[g] = "fixed"
+                level = self.costs[g] - eps
+                self.h.changeCoeff(p + 1, self.n, 0.0)
+                self.h.changeRowBounds(p + 1, level, level)
                 added += 1
         if not added:
             raise RuntimeError("nucléole : aucune coalition toujours saturée (dual dégénéré)")
         self._new_directions()
-        for r in eps_rows:
-            if self.state[r] == "eps" and self._in_span(self.masks[r]):
-                self.state[r] = "free"
-                self.h.changeCoeff(r + 1, self.n, 0.0)
-                self.h.changeRowBounds(r + 1, -INF, INF)
+        spanned = np.all(np.abs(self._pool @ self.z) < SPAN_TOL, axis=1)
+        for g in np.flatnonzero(spanned):
+            if self.state[g] == "eps":
+                self.state[g] = "span"
+        self._drop([p for p, g in enumerate(self.lp_rows) if self.state[g] == "span"])
+
+    @property
+    def _pool(self) -> np.ndarray:
+        return self._buf[: len(self.masks)]
 
     @property
     def rank(self) -> int:

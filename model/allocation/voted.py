@@ -562,7 +562,9 @@ def _round(inp: VotedInputs, arr: Arrays, x: np.ndarray, solver: Solver | None =
 def _result(inp, arr, amounts, raw, status, ratio, report, rounds, core_rows, start, kept,
             solver=None) -> VotedResult:
     expl = explain(inp, arr, amounts, raw, ratio, solver)
-    u = float(ratio[arr.ktot > 0].max() - 1.0) if (arr.ktot > 0).any() else 0.0
+    x = np.asarray(pd.DataFrame(raw).reindex(columns=list(inp.pools)), dtype=float) / SCALE_EUR
+    has = arr.key > 0
+    u = float((x[has] / arr.key[has]).max() - 1.0) if has.any() else 0.0
     u = 0.0 if kept or abs(u) < RATIO_TOL else u
     return VotedResult(
         amounts=amounts, raw=pd.DataFrame(raw, index=inp.communes, columns=inp.pools),
