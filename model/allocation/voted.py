@@ -339,6 +339,7 @@ class Solver:
         self.n_rows = sum(g.size for g in form.groups)
         self.core_groups: list[RowGroup] = []
         self.seen: set[tuple[int, tuple]] = set()
+        self.core = True
         self.row_of_group = {}
         for g, off in zip(form.groups, form.offsets(), strict=True):
             self.row_of_group.setdefault(g.group, off)
@@ -350,7 +351,7 @@ class Solver:
         """Solve, add every overcharged group found, repeat until none is."""
         for _ in range(MAX_CUT_ROUNDS):
             sol = solve_highs(self.h)
-            if not sol.optimal or not separate:
+            if not sol.optimal or not separate or not self.core:
                 return sol
             x = self.x(sol)
             added = 0
@@ -475,12 +476,13 @@ def core_report(inp: VotedInputs, amounts: pd.DataFrame) -> CoreReport:
 # --- the method ------------------------------------------------------------------------------
 
 
-def allocate_voted(inp: VotedInputs) -> VotedResult:
+def allocate_voted(inp: VotedInputs, core: bool = True) -> VotedResult:
     """Split each pool by the reference key, corrected only where a voted rule or the core demands.
 
     Returns an optimal result (the key itself when it meets every rule), or an infeasible one
     whose `conflict` names the voted parameter that cannot hold with its feasible limit, and whose
-    amounts are the elastic point (balanced, flagged ``infeasible``).
+    amounts are the elastic point (balanced, flagged ``infeasible``). ``core=False`` keeps only
+    the stand-alone and incremental rows (no group rows): for benchmarks and comparisons.
     """
     start = time.perf_counter()
     check_inputs(inp)
@@ -495,6 +497,7 @@ def allocate_voted(inp: VotedInputs) -> VotedResult:
                            core_rows=0, start=start, kept=True)
     form, lay = build(inp, arr)
     solver = Solver(inp, form, lay)
+    solver.core = core
     lex = leximin(solver, arr)
     if lex is None:
         return _infeasible(inp, arr, form, lay, start)

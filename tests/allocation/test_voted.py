@@ -37,7 +37,7 @@ def heterogeneous(n: int, seed: int, epci_share: float = 0.0) -> VotedInputs:
     pools = list(params())
     communes = pd.Index([f"{10000 + i}" for i in range(n)], name="commune")
     size = rng.lognormal(3.0, 1.2, n)
-    games, key, sa = {}, {}, {}
+    games, sa = {}, {}
     for p in pools:
         d = size * rng.lognormal(0.0, 0.6, n) * {"dsi": 0.5, "dpo": 1.0, "archivage": 2.0,
                                                   "licences": 0.5}[p]
