@@ -270,6 +270,10 @@ class SimulatorPanel(Panel):
                                         0.05, digits=0)
         self.burden_cap = PercentSlider("Plafond de charge (0 = aucun)",
                                         a.get("burden_cap") or 0.0, 0.0, 0.05, 0.001)
+        self.saving = PercentSlider("Économie garantie à chaque commune (0 = aucune)",
+                                    a.get("guaranteed_saving") or 0.0, 0.0, 0.5, 0.01, digits=0)
+        self.departure = PercentSlider("Écart maximal à la clé (0 = aucun)",
+                                       a.get("key_departure") or 0.0, 0.0, 0.5, 0.05, digits=0)
         self.teb_alert = PercentSlider("Seuil d'alerte (épargne brute)", p["teb_alert"],
                                        0.0, 0.25, 0.005)
         self.teb_degraded = PercentSlider("Seuil dégradé (épargne brute)", p["teb_degraded"],
@@ -303,7 +307,7 @@ class SimulatorPanel(Panel):
         for widget in (self.method, self.year):
             widget.observe(self.refresh, "value")
         for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.burden_cap,
-                       self.teb_alert, self.teb_degraded, self.burden_threshold):
+                       self.saving, self.departure, self.teb_alert, self.teb_degraded, self.burden_threshold):
             slider.observe_value(self.refresh)
         self.band.observe(self._on_band, "value")
         self.report_button.on_click(self._on_report)
@@ -317,7 +321,8 @@ class SimulatorPanel(Panel):
             self.search, self.epci, w.HBox([self.upload, self.clear_upload]), self.data_label,
             w.HTML("<b>Services mutualisés</b>"), *self.pools.values(),
             w.HTML("<b>Répartition</b>"), self.method, w.HBox([self.band, self.band_label]),
-            self.epci_share, self.burden_cap,
+            self.epci_share, w.HTML("<b>Règles votées</b>"), self.burden_cap, self.saving,
+            self.departure,
             w.HTML("<b>Hypothèses d'évolution</b>"), self.licences_growth, self.rrf_growth,
             w.HTML("<b>Seuils</b>"), self.teb_alert, self.teb_degraded, self.burden_threshold,
             w.HTML("<b>Rapport</b>"), self.report_button, self.report_link,
@@ -358,6 +363,7 @@ class SimulatorPanel(Panel):
             "band": tuple(self.band.value), "epci_share": self.epci_share.value,
             "teb_alert": self.teb_alert.value, "teb_degraded": self.teb_degraded.value,
             "burden": self.burden_threshold.value, "burden_cap": self.burden_cap.value,
+            "guaranteed_saving": self.saving.value, "key_departure": self.departure.value,
         }
 
     def _data_text(self) -> str:
@@ -382,8 +388,9 @@ class SimulatorPanel(Panel):
         if now["band"] != first["band"]:
             changes.setdefault("allocation", {}).update(band_lo=now["band"][0],
                                                         band_hi=now["band"][1])
-        if now["burden_cap"] != first["burden_cap"]:
-            changes.setdefault("allocation", {})["burden_cap"] = now["burden_cap"] or None
+        for key in ("burden_cap", "guaranteed_saving", "key_departure"):
+            if now[key] != first[key]:
+                changes.setdefault("allocation", {})[key] = now[key] or None
         if now["epci_share"] != first["epci_share"]:
             changes.setdefault("allocation", {})["epci_share"] = {
                 p: now["epci_share"] for p in POOLS}

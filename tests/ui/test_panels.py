@@ -284,3 +284,17 @@ def test_run_batch_writes_each_scenario_and_a_summary(tmp_path):
 def test_run_batch_rejects_an_unknown_epci(tmp_path):
     with pytest.raises(SystemExit, match="EPCI inconnu"):
         run_batch([], ["zzzz introuvable"], tmp_path)
+
+
+def test_voted_rules_reach_the_default_split_and_its_diagnosis(panel):
+    assert "la répartition est la clé elle-même" in panel.message
+    panel.departure.value = 0.3  # the key already meets it: still the key
+    assert panel.current_scenario().assumptions["allocation"]["key_departure"] == 0.3
+    assert "la répartition est la clé elle-même" in panel.message
+    panel.saving.value = 0.5  # more than pooling saves some communes: named with its limit
+    msg = panel.message
+    assert "L'économie garantie de 50,00" in msg and "la plus grande valeur réalisable est" in msg
+    panel.saving.value = 0.0
+    panel.departure.value = 0.0
+    assert panel.current_scenario().assumptions.get("allocation", {}).get("key_departure") is None
+    assert "calcul à jour" in panel.message
