@@ -195,7 +195,7 @@ def solve_pulp(form: Formulation, solver: pulp.LpSolver) -> Solution:
     by_group = {g.group: g for g in form.groups}
     n_rows = sum(g.size for g in form.groups)
     dual = np.zeros(n_rows)
-    constraints = prob.constraints
+    constraints = {c.name: c for c in prob.constraints()}
     for group, r, nm in rows:
         dual[offsets[id(by_group[group])] + r] += float(constraints[nm].pi or 0.0)
     a, _, _ = form.stacked()
