@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import html
 import logging
 import shutil
 import tempfile
@@ -764,9 +765,13 @@ class PlenaryPanel(Panel):
         for k, view in views.items():
             proj = view.projection
             label = "A — scénario de référence" if k == "A" else "B — variante"
+            sentence = (default_split_sentence(view, proj.years[0])
+                        if view.scenario.method == "voted_key" else "")
             self.titles[k].value = (f"<h2 style='margin:4px 0'>{label}</h2><div style="
                                     f"'font-size:18px'>{METHOD_LABELS_FR[view.scenario.method]}"
-                                    "</div>")
+                                    "</div>" + (f"<div style='font-size:16px;margin-top:4px'>"
+                                                f"{html.escape(sentence)}</div>"
+                                                if sentence else ""))
             first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
             self.scissor[k].update((view.lp_key, view.scenario.method, domain), proj.projection,
                                    view.scissor, big=True, y_domain=domain,
