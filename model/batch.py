@@ -292,6 +292,7 @@ def epci_records(resolved: ResolvedScenario) -> list[dict]:
         r = np.column_stack([tot_rrf, rrf])
         o = np.column_stack([tot_other, other])
         series[f"teb_{case}"] = (r - o - d) / r
+        series[f"epargne_brute_{case}"] = r - o - d
         series[f"digital_burden_{case}"] = d / r
     scissor = _scissor_fields(y_arr, series, values["projection"])
     for k, row in enumerate(rows):

@@ -86,8 +86,19 @@ def _run(args) -> int:
     if out_of_core:
         print(f"Hors du cœur en {first['year']} (un groupe de communes paierait moins seul) :")
         for m, c in out_of_core:
-            print(f"  {METHOD_LABELS_FR.get(m, m)} : {c['most_overcharged_names']} surtaxé de "
+            names = c["most_overcharged_names"].split(" + ")
+            group = " + ".join(names[:4]) + (f" et {len(names) - 4} autres" if len(names) > 4 else "")
+            print(f"  {METHOD_LABELS_FR.get(m, m)} : {group} surtaxé de "
                   f"{fr_number(c['overcharge_eur'], 2)} € ({POOL_LABELS_FR.get(c['most_overcharged_pool'])})")
+    print(s["scissor"]["headline_fr"])
+    named = s["scissor"]["communes_by_indicator"]
+    for ind in ("eb_negative", "teb_degraded", "teb_alert"):
+        hits = [c for c in named.get(ind, []) if c["year_pooled"] is not None]
+        if hits:
+            shown = ", ".join(f"{c['name']} ({c['year_pooled']}{', estimé' if c['estimated'] else ''})"
+                              for c in hits[:12])
+            more = f" et {len(hits) - 12} autres" if len(hits) > 12 else ""
+            print(f"  {INDICATOR_LABELS_FR[ind]}, mutualisé : {shown}{more}")
     print("Année du ciseau (EPCI ; communes concernées, mutualisé / isolé) :")
     communes = s["scissor_years"]["communes"]
     for ind, years in s["scissor_years"]["epci"].items():

@@ -26,6 +26,7 @@ from model.allocation.voted import VotedInputs, VotedResult, VotedRules, allocat
 from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
 from model.errors import InputError, Problem
 from model.scenario import METHODS, ResolvedScenario
+from model.scissor import add_scissor_columns
 
 EPCI_ID = "EPCI"
 
@@ -354,6 +355,8 @@ def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
     other_drf0 = (communes["drf_eur"] - start_sa).clip(lower=0.0)
     chosen = allocation[(allocation["method"] == method) & (allocation["payer_id"] != EPCI_ID)]
     chosen = chosen.groupby(["year", "payer_id"])["amount_eur"].sum()
+    est = resolved.communes.estimated
+    fin_est = est[[c for c in ("rrf_eur", "drf_eur") if c in est.columns]].any(axis=1)
     frames = []
     for year in years:
         yc = ycs[year]
@@ -363,6 +366,7 @@ def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
         df["digital_pooled_eur"] = chosen.loc[year].reindex(df.index).to_numpy()
         df["digital_standalone_eur"] = yc.costs.standalone.sum(axis=1)
         df["capacity_eur"] = yc.capacity
+        df["finances_estimated"] = fin_est.reindex(df.index).to_numpy()
         frames.append(df.assign(year=year, lp_burden=lp[year].burden.reindex(df.index)))
     proj = pd.concat(frames).rename_axis("commune").reset_index()
     totals = proj.groupby("year")[["rrf_eur", "other_drf_eur", "digital_pooled_eur",
@@ -371,7 +375,8 @@ def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
     totals["digital_pooled_eur"] += epci_paid.groupby("year")["amount_eur"].sum().reindex(
         totals.index, fill_value=0.0)
     totals["lp_burden"] = pd.Series({y: lp[y].max_burden for y in years})
-    totals = totals.reset_index().assign(commune=EPCI_ID)
+    totals = totals.reset_index().assign(commune=EPCI_ID,
+                                         finances_estimated=bool(fin_est.any()))
     proj = pd.concat([proj, totals], ignore_index=True)
     names = resolved.communes.names.to_dict() | {EPCI_ID: f"Total {resolved.epci.name}"}
     proj.insert(2, "name", proj["commune"].map(names))
@@ -415,14 +420,20 @@ def add_indicators(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
         out[f"burden_alert_{case}"] = (
             out[f"digital_burden_{case}"] > thresholds["digital_burden_threshold"])
     out["saving_eur"] = out["digital_standalone_eur"] - out["digital_pooled_eur"]
-    return out
+    return add_scissor_columns(out)
 
 
 INDICATORS = {
     "teb_alert": ("teb", "below", "teb_alert"),
     "teb_degraded": ("teb", "below", "teb_degraded"),
+    "eb_negative": ("epargne_brute", "below", "eb_negative_threshold"),
     "digital_burden": ("digital_burden", "above", "digital_burden_threshold"),
 }
+
+
+def indicator_column(col: str, case: str) -> str:
+    """The projection column of an indicator (`INDICATORS`) for a case."""
+    return f"{col}_{case}_eur" if col == "epargne_brute" else f"{col}_{case}"
 
 
 def scissor_year(series: pd.Series, threshold: float, direction: str = "below") -> int | None:
@@ -447,7 +458,7 @@ def scissor_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
         thr = thresholds[key]
         first = {}
         for case in ("pooled", "standalone"):
-            s = proj[f"{col}_{case}"]
+            s = proj[indicator_column(col, case)]
             crossed = (s < thr) if direction == "below" else (s > thr)
             first[case] = (proj["year"].where(crossed).groupby(proj["commune"], sort=False).min()
                            .reindex(communes))

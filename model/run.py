@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from model import __version__
@@ -11,6 +12,7 @@ from model.allocation.voted import core_report
 from model.data.bundled import DATA_VINTAGE
 from model.projection import EPCI_ID, Projection, project, scissor_table
 from model.scenario import METHODS, Scenario
+from model.scissor import attribution, headline_fr, named_crossings
 
 
 @dataclass
@@ -80,6 +82,18 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         },
     }
     estimated = resolved.communes.estimated
+    att = attribution(proj.projection)
+    start, end = proj.years[0], proj.years[-1]
+    scissor_block = {
+        "headline_fr": headline_fr(att.loc[EPCI_ID], start, end, resolved.epci.name),
+        "attribution": {c: {k: (_num(v) if k != "name" else v) for k, v in row.items()}
+                        for c, row in att.to_dict(orient="index").items()},
+        "communes_by_indicator": named_crossings(scissor, proj.projection),
+        "communes_with_estimated_finances": int(
+            proj.projection.loc[(proj.projection["commune"] != EPCI_ID)
+                                & (proj.projection["year"] == start),
+                                "finances_estimated"].sum()),
+    }
     return {
         "epci": {"siren": resolved.epci.siren, "name": resolved.epci.name,
                  "type": resolved.epci.type, "mode_financement": resolved.epci.mode_financement,
@@ -87,6 +101,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
                  "population": int(resolved.communes.values["population"].sum())},
         "years": years,
         "scissor_years": scissor_years,
+        "scissor": scissor_block,
         "estimated_fields": {c: int(n) for c, n in estimated.sum().items() if n},
         "excluded_communes": [{"commune": c, "name": r["name"], "reason": r["reason"]}
                               for c, r in resolved.excluded.iterrows()],
@@ -126,6 +141,16 @@ def diagnosis_records(proj: Projection, year: int) -> list[dict]:
                         "slack_eur": round(float(r.slack_eur), 2),
                         "explanation_fr": r.explanation_fr})
     return out
+
+
+def _num(v):
+    """JSON-safe number: floats rounded (euros to the cent, ratios to 1e-6), NaN as null."""
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if v is None or pd.isna(v):
+        return None
+    v = float(v)
+    return round(v, 2) if abs(v) >= 1 else round(v, 6)
 
 
 def _int(v) -> int | None:

@@ -129,9 +129,11 @@ class _Model(YearArrays):
         lic = params.get("licences")
         self.saas_step = 0.0
         self.jump_from = None
-        if lic is not None and lic.saas_jump_year is not None and lic.saas_jump:
+        jump_year = (lic.saas_jump_year if lic is not None and lic.saas_jump_year is not None
+                     else values["sensitivity"].get("saas_jump_year"))
+        if lic is not None and jump_year is not None and lic.saas_jump:
             self.saas_step = lic.saas_share * lic.saas_jump
-            self.jump_from = int(lic.saas_jump_year)
+            self.jump_from = int(jump_year)
         self.method = resolved.scenario.method
         self.key = None
         #: How the voted key's split is drawn: "key" when the reference key meets every rule in
@@ -232,6 +234,7 @@ class _Model(YearArrays):
             r = np.column_stack([tot_rrf, rrf])
             o = np.column_stack([tot_other, other])
             series[f"teb_{case}"] = (r - o - d) / r
+            series[f"epargne_brute_{case}"] = r - o - d
             series[f"digital_burden_{case}"] = d / r
         years = self.years
         for ind, (col, direction, key) in INDICATORS.items():

@@ -31,7 +31,7 @@ def test_override_changes_value_and_records_origin():
     tree = apply_overrides(load_assumptions(), {"licences": {"growth": 0.08}})
     assert tree["licences"]["growth"]["value"] == 0.08
     assert "scénario" in tree["licences"]["growth"]["source"]
-    assert load_assumptions()["licences"]["growth"]["value"] == 0.05  # default untouched
+    assert load_assumptions()["licences"]["growth"]["value"] == 0.032  # default untouched
 
 
 def test_override_of_a_mapping_merges_keys():

@@ -1,5 +1,7 @@
 """Cost pools: subadditivity, monotonicity, growth, overrides, on real EPCIs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,7 +78,8 @@ def test_empty_group_costs_nothing(params):
 
 
 def test_growth_compounds_and_saas_jump_applies_once(params):
-    pp = params["licences"]
+    assert params["licences"].saas_jump_year is None  # a variant, not the central path
+    pp = replace(params["licences"], saas_jump_year=2028)
     idx = pp.growth_index(range(2026, 2033), 2026)
     jump = 1 + pp.saas_share * pp.saas_jump
     assert idx[2026] == 1.0

@@ -2,9 +2,16 @@
 
 import pandas as pd
 
-from model.projection import INDICATORS, add_indicators, scissor_table, scissor_year
+from model.projection import (
+    INDICATORS,
+    add_indicators,
+    indicator_column,
+    scissor_table,
+    scissor_year,
+)
 
-THRESHOLDS = {"teb_alert": 0.10, "teb_degraded": 0.07, "digital_burden_threshold": 0.019}
+THRESHOLDS = {"teb_alert": 0.10, "teb_degraded": 0.07, "digital_burden_threshold": 0.019,
+              "eb_negative_threshold": 0.0}
 
 
 def test_scissor_year_first_crossing():
@@ -46,8 +53,9 @@ def reference_table(proj: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     for commune, df in proj.groupby("commune", sort=False):
         df = df.set_index("year").sort_index()
         for indicator, (col, direction, key) in INDICATORS.items():
-            pooled = scissor_year(df[f"{col}_pooled"], thresholds[key], direction)
-            alone = scissor_year(df[f"{col}_standalone"], thresholds[key], direction)
+            pooled = scissor_year(df[indicator_column(col, "pooled")], thresholds[key], direction)
+            alone = scissor_year(df[indicator_column(col, "standalone")], thresholds[key],
+                                 direction)
             end = int(df.index.max()) + 1
             gained = None if alone is None else (pooled if pooled is not None else end) - alone
             rows.append({"commune": commune, "name": df["name"].iloc[0], "indicator": indicator,

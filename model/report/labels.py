@@ -23,6 +23,7 @@ METHOD_LABELS_FR = {
 INDICATOR_LABELS_FR = {
     "teb_alert": "Taux d'épargne brute sous le seuil d'alerte",
     "teb_degraded": "Taux d'épargne brute sous le seuil dégradé",
+    "eb_negative": "Épargne brute négative (fonctionnement financé par l'emprunt ou les réserves)",
     "digital_burden": "Charge numérique au-dessus de la moyenne nationale",
 }
 
