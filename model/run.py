@@ -103,6 +103,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         "scissor_years": scissor_years,
         "scissor": scissor_block,
         "estimated_fields": {c: int(n) for c, n in estimated.sum().items() if n},
+        "accounts_year": int(resolved.values["finance"]["accounts_year"]),
         "excluded_communes": [{"commune": c, "name": r["name"], "reason": r["reason"]}
                               for c, r in resolved.excluded.iterrows()],
         "scenario": resolved.scenario.to_dict(),

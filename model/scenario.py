@@ -122,6 +122,7 @@ class Scenario:
                 "professionnelle unique (CGI 1609 nonies C). Choisissez settlement: invoice.",
                 column="settlement"))
         values = assumption_values(tree)
+        given = age_accounts(given, values)
         uninhabited = given["population"] <= 0
         excluded = given.loc[uninhabited, ["name"]].assign(reason=UNINHABITED_FR)
         if uninhabited.all():
@@ -133,6 +134,21 @@ class Scenario:
 
 UNINHABITED_FR = ("commune sans habitant (ni budget ni agents) : elle ne paie rien et n'entre "
                   "pas dans la répartition")
+
+
+def age_accounts(given: pd.DataFrame, values: dict) -> pd.DataFrame:
+    """User-given RRF and DRF of the accounts year (``finance.accounts_year``), aged to the start
+    year at the projection's growth rates (recettes, other spending); estimates are untouched."""
+    gap = int(values["projection"]["start_year"]) - int(values["finance"]["accounts_year"])
+    if gap == 0:
+        return given
+    out = given.copy()
+    growth = {"rrf_eur": values["projection"]["rrf_growth"],
+              "drf_eur": values["projection"]["other_drf_growth"]}
+    for col, g in growth.items():
+        if col in out.columns:
+            out[col] = out[col] * (1.0 + float(g)) ** gap
+    return out
 
 
 def merge_user_table(bundled: pd.DataFrame, user: pd.DataFrame) -> pd.DataFrame:

@@ -103,3 +103,21 @@ def test_cli_names_them_and_projection_csv_carries_the_terms(tmp_path):
         assert col in proj.columns, col
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["scissor"]["communes_by_indicator"]["eb_negative"]
+
+
+def test_user_accounts_are_aged_to_the_start_year():
+    from model.data.bundled import load_epci
+
+    epci = load_epci("200035764")
+    code = epci.communes.index[0]
+    user = pd.DataFrame({"rrf_eur": [1_000_000.0], "drf_eur": [900_000.0]},
+                        index=pd.Index([code], name="commune"))
+    resolved = Scenario(epci="200035764").resolve(user)
+    row = resolved.communes.values.loc[code]
+    v = resolved.values
+    gap = v["projection"]["start_year"] - v["finance"]["accounts_year"]
+    assert gap == 2
+    assert row["rrf_eur"] == pytest.approx(1_000_000 * (1 + v["projection"]["rrf_growth"]) ** 2)
+    assert row["drf_eur"] == pytest.approx(900_000 * (1 + v["projection"]["other_drf_growth"]) ** 2)
+    same = Scenario(epci="200035764", assumptions={"finance": {"accounts_year": 2026}}).resolve(user)
+    assert same.communes.values.loc[code, "rrf_eur"] == pytest.approx(1_000_000)

@@ -39,7 +39,10 @@ COLUMN_NOTES: dict[str, tuple[str, str, str]] = {
     "rrf_eur": ("€ par an", '#,##0.00 "€"',
                 "Recettes réelles de fonctionnement du budget principal, dernier compte "
                 "administratif ou compte financier unique, en euros (montant total, pas par "
-                "habitant). Strictement positif."),
+                "habitant). Strictement positif. Exercice : 2024 par défaut (dernier compte "
+                "arrêté au vote du budget 2026) ; le modèle vieillit recettes et dépenses jusqu'à "
+                "l'année de départ. Autre exercice : indiquez-le dans le scénario "
+                "(assumptions: {finance: {accounts_year: 2025}})."),
     "drf_eur": ("€ par an", '#,##0.00 "€"',
                 "Dépenses réelles de fonctionnement du budget principal, même exercice que les "
                 "recettes, en euros. Strictement positif."),
