@@ -18,8 +18,9 @@ from openpyxl.utils import get_column_letter
 
 from model.costs import POOL_LABELS_FR
 from model.projection import EPCI_ID
-from model.report.labels import METHOD_LABELS_FR, french
+from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR, french
 from model.report.tables import assumptions_table, commune_table, method_comparison
+from model.scissor import attribution
 from model.xlsx import reproducible_xlsx
 
 INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",
@@ -157,8 +158,35 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
                  for d in ([{"method": "voted_key", "explanation_fr": c["message_fr"],
                              "slack_eur": None} for c in y["default_method"]["conflict"]]
                            + y["diagnosis"])]
+    att = attribution(proj.projection)
+    att_sheet = att.reset_index().rename(columns={
+        "commune": "Code INSEE", "name": "Commune", "eb_start_eur": f"Épargne brute {start} (€)",
+        "eb_end_eur": f"Épargne brute {proj.years[-1]} (€)", "eb_change_eur": "Variation (€)",
+        "eb_from_resources_eur": "dont ressources (€)", "eb_from_other_eur": "dont autres dépenses (€)",
+        "eb_from_digital_eur": "dont coût numérique (€)", "teb_start": f"TEB {start}",
+        "teb_end": f"TEB {proj.years[-1]}", "teb_change": "Variation du TEB (points)",
+        "teb_from_resources": "dont ressources (points)", "teb_from_other": "dont autres dépenses (points)",
+        "teb_from_digital": "dont coût numérique (points)",
+        "digital_absorbs_eb": "Hausse du numérique / épargne brute de départ",
+        "gap_cum_eur": "Écart cumulé numérique / ressources (€)",
+        "finances_estimated": "Finances estimées"})
+    if "Finances estimées" in att_sheet.columns:
+        att_sheet["Finances estimées"] = att_sheet["Finances estimées"].map(
+            {True: "estimé", False: ""})
+    named = result.summary["scissor"]["communes_by_indicator"]
+    named_rows = [{"Indicateur": INDICATOR_LABELS_FR.get(ind, ind), "Commune": c["name"],
+                   "Code INSEE": c["commune"], "Année, mutualisé": c["year_pooled"],
+                   "Année, si seule": c["year_standalone"],
+                   "Finances": "estimées" if c["estimated"] else "fournies"}
+                  for ind in ("eb_negative", "teb_degraded", "teb_alert", "digital_burden")
+                  for c in named.get(ind, [])]
+    headline = pd.DataFrame([{"Code INSEE": result.summary["scissor"]["headline_fr"]}])
     return {
         "Synthèse": pd.DataFrame(summary_rows),
+        "Épargne brute": pd.concat([headline, att_sheet], ignore_index=True),
+        "Communes au seuil": pd.DataFrame(named_rows, columns=[
+            "Indicateur", "Commune", "Code INSEE", "Année, mutualisé", "Année, si seule",
+            "Finances"]),
         f"Clé votée {start}": pd.concat([pd.DataFrame([{"Commune": voted.summary_fr}]),
                                          key_sheet], ignore_index=True),
         "Cœur": pd.DataFrame(core_rows),
