@@ -237,3 +237,21 @@ def test_real_epcis_every_commune_saves_and_the_ville_centre_too(siren):
     # the ville-centre saves, comparably to what the population key would give it
     assert expl.loc[centre, "saving_ratio"] > 0.05
     assert expl.loc[centre, "saving_eur"] >= 0.5 * (alone - pop_paid)
+
+
+def test_small_real_epci_default_split_in_the_core_by_brute_force():
+    """CC du Haut Allier Margeride (10 communes), its own figures: every one of the 4 x 1,023
+    groups checked directly, with and without a binding cap."""
+    resolved = Scenario(epci="200006930").resolve()
+    base = base_costs(resolved)
+    year = resolved.years[0]
+    prices = price_index(resolved)
+    yc = year_costs(resolved, base, prices.loc[year], year, 1.0)
+    from model.projection import key_shares
+
+    inp = voted_inputs(resolved, yc, prices.loc[year], key_shares(resolved, base)["population"])
+    res = allocate_voted(inp)  # the population key is not in the core in general
+    assert res.status == "optimal"
+    ok, worst = all_groups_ok(inp, res.amounts)
+    assert ok, worst
+    assert_balanced(inp, res)
