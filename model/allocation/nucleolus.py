@@ -3,39 +3,44 @@
 The game of a pool (`games.PoolGame`) charges a group ``S`` its own cost ``C(S)`` (0 for the empty
 group); the grand coalition shares ``T``, the pool's cost less what the EPCI pays itself
 (``T <= C(N)``). The *satisfaction* of a proper nonempty group is ``C(S) - x(S)``, what it saves
-by staying; the split is in the core when every satisfaction is ``>= 0``.
+by staying; its *excess* is ``x(S) - C(S)``. The split is in the core when no excess is positive.
 
 * **Least core**: ``max eps`` s.t. ``x(N) = T`` and ``x(S) + eps <= C(S)`` for every proper
   nonempty ``S``. ``eps* >= 0`` exactly when the core is not empty.
-* **Nucleolus** (the prenucleolus of this definition: no sign bound on ``x``, the singletons are
-  among the groups; it is the nucleolus whenever the core is not empty, and then in the core):
-  the split that maximises the smallest satisfaction, then the next smallest, and so on. Computed
-  as a sequence of LPs (Maschler, Peleg & Shapley 1979), avoiding the mistakes listed by Guajardo &
-  Jörnsten (2015, EJOR 241(3) 931-935):
+* **Nucleolus** (of this definition: no sign bound on ``x``, the singletons are among the groups,
+  i.e. the prenucleolus; it is the nucleolus whenever the core is not empty, and then lies in the
+  core): the split that maximises the smallest satisfaction, then the next smallest, and so on.
+  Computed as a sequence of LPs (Maschler, Peleg & Shapley 1979) avoiding the mistakes listed by
+  Guajardo & Jörnsten (2015, EJOR 241(3) 931-935):
 
   - after LP ``k`` (value ``eps_k``), only the groups tight in **every** optimum are fixed at
     ``x(S) = C(S) - eps_k``: those whose row has a nonzero dual in the optimal dual solution
-    (complementary slackness; a group merely tight in the primal solution found is not fixed).
-    Fixing a nonempty subset of the always-tight groups is enough: the next LP then returns the
-    same level and names further groups;
+    (complementary slackness), never merely the groups tight in the primal solution found. Fixing
+    a nonempty subset of the always-tight groups is enough: the next LP then returns the same
+    level and names further groups;
   - a group whose indicator lies in the span of ``N`` and the fixed groups has a constant
     satisfaction from then on; its row leaves the ``eps`` family (kept, it would pin ``eps`` to an
     earlier level);
   - the sequence stops when the fixed groups span ``n`` dimensions (rank test): ``x`` is unique.
     Every LP adds at least one dimension, so there are at most ``n - 1`` LPs.
 
-Rows are generated lazily. Each LP starts from the rows of the previous one (warm start of the same
-HiGHS model) and asks a separation oracle for groups outside the span whose row is violated:
+Rows are generated lazily: each LP starts from the rows of the previous one (warm start of the same
+HiGHS model) and asks for groups off the span whose row is violated by more than a tenth of a cent:
 
-* ``n <= EXACT_MAX``: every group is enumerated (``2^n`` costs computed once); exact.
-* above: the fractional-knapsack prefixes, singletons and complements, then single-commune
-  moves from the best of them (moves into the span are skipped). The first LP (the least core)
-  is then checked against the oracle's proven bound (`games.relaxation_bound`): no group's excess
-  ``x(S) - C(S)`` at the LP's ``x`` exceeds ``B``, so ``-B <= eps* <= eps_LP`` (the LP on fewer
-  rows is a relaxation). It is exact when the two meet within a cent. Later LPs have no such
-  certificate: the result is then the nucleolus of the game restricted to the groups generated,
-  marked ``exact=False``, with the bound on the least core and the largest possible excess at the
-  returned split (``max_excess_bound_eur``: the split is in the core when it is <= 0.01 euro).
+* ``n <= EXACT_MAX``: every group is enumerated (``2^n`` costs computed once);
+* above: a cheap search first (fractional-knapsack prefixes, singletons, complements, single
+  commune moves), then, when it finds nothing, an exact branch and bound (`_BranchAndBound`:
+  fractional-knapsack bound, critical-commune branching, best bound first) within a node budget.
+  When every branch and bound of the sequence completes, the result is exact as for small EPCIs.
+
+The work of one call is bounded (branch-and-bound nodes, HiGHS runs; `BNB_NODES`, `MAX_SOLVES`).
+When a budget cuts a separation short the result says so (``exact=False`` and `note`) and states
+its proven bounds: the least-core value lies in ``[epsilon_lower_eur, epsilon_star_eur]`` (the LP on
+fewer rows is a relaxation), and no group pays more than its own cost by more than
+``max_excess_bound_eur`` at the split returned (the split is certified in the core when that bound is
+at most a cent). Measured (`bench/bench_nucleolus.py`): every pool of EPCIs up to 43 communes is
+exact in well under a second; above about 50 communes, pools whose sequence has dozens of LPs, or a
+share paid by the EPCI itself (``T < C(N)``), can exhaust the budget (1 to 3 s per pool).
 
 Money is in thousands of euros inside the LPs (HiGHS' feasibility tolerance 1e-7 is then a tenth of
 a cent); results are in euros.
@@ -43,17 +48,18 @@ a cent); results are in euros.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
 from model.allocation.fast import new_highs
-from model.allocation.games import EXACT_MAX, PoolGame, _order, relaxation_bound
+from model.allocation.games import EXACT_MAX, PoolGame, _min_price_knee, _order
 
 INF = highspy.kHighsInf
 KEUR = 1000.0
-#: A generated row is violated when ``x(S) + eps`` exceeds ``C(S)`` by more than this (k€).
+#: A row is violated when ``x(S) + eps`` exceeds ``C(S)`` by more than this (k€: a tenth of a cent).
 SEP_TOL = 1e-6
 #: A row dual above this (the duals of the eps rows sum to 1) marks a group tight in every optimum.
 DUAL_TOL = 1e-9
@@ -61,8 +67,15 @@ DUAL_TOL = 1e-9
 RANK_TOL = 1e-7
 #: Two random directions orthogonal to the span: a group is in the span when both miss it.
 SPAN_TOL = 1e-9
-#: Violated rows added per separation round.
+#: Violated rows added per round (cheap search and enumeration; branch and bound).
 ROWS_PER_ROUND = 60
+BNB_ROWS = 20
+#: Work budget of one call (n > exact_max): branch-and-bound nodes in all (about 15 µs each at
+#: n = 158), nodes of one search, and HiGHS runs. A search that stops without finding a row ends
+#: the searches of its LP.
+BNB_NODES = 100_000
+BNB_SEARCH_NODES = 20_000
+MAX_SOLVES = 300
 #: Slack eps rows leave the LP once it holds more than max(PURGE_MIN_ROWS, PURGE_FACTOR * n) rows.
 PURGE_MIN_ROWS = 200
 PURGE_FACTOR = 3
@@ -70,8 +83,8 @@ PURGE_SLACK = 1e-5
 #: Starting groups of the local search (large EPCIs) and its moves per start.
 SEARCH_STARTS = 4
 SEARCH_STEPS = 60
-#: A least-core result is exact when the proven lower bound is within a cent of the LP value.
-EXACT_TOL_EUR = 0.01
+#: Euros: a group is overcharged above this (as `games.CORE_TOL_EUR`).
+CORE_TOL_EUR = 0.01
 
 
 @dataclass(frozen=True)
@@ -81,11 +94,11 @@ class LeastCoreResult:
     Unpacks as ``epsilon_star_eur, x_eur = least_core(game, total)``.
     """
 
-    epsilon_star_eur: float  # the LP value: an upper bound on eps*, equal to it when exact
+    epsilon_star_eur: float  # the LP value: eps* itself when exact, an upper bound otherwise
     x_eur: np.ndarray
-    exact: bool
+    exact: bool  # every separation exact (enumeration or a completed branch and bound)
     epsilon_lower_eur: float  # proven: eps* >= this (== epsilon_star_eur when exact)
-    max_excess_bound_eur: float  # proven: no group pays more than its cost by more, at x_eur
+    max_excess_bound_eur: float  # proven: at x_eur, no group's x(S) - C(S) exceeds this
     solves: int  # HiGHS runs (rounds of row generation)
 
     def __iter__(self):
@@ -98,8 +111,8 @@ class NucleolusResult:
 
     x_eur: np.ndarray
     epsilon_star_eur: float  # the least-core value (first LP)
-    exact: bool  # every separation exact (or certified) and x unique
-    lps: int  # LPs of the sequence (each solved by several rounds of row generation)
+    exact: bool  # every separation exact and x unique
+    lps: int  # LPs of the sequence (each solved by one or more rounds of row generation)
     epsilon_lower_eur: float = np.nan  # proven lower bound on eps* (== epsilon_star_eur if exact)
     max_excess_bound_eur: float = np.nan  # proven bound on max_S x(S) - C(S) at x_eur
     levels_eur: tuple[float, ...] = ()  # eps_k of each LP
@@ -111,71 +124,78 @@ class NucleolusResult:
     @property
     def in_core(self) -> bool:
         """Certified in the core: no group pays more than its own cost by more than a cent."""
-        return self.max_excess_bound_eur <= EXACT_TOL_EUR
+        return self.max_excess_bound_eur <= CORE_TOL_EUR
 
 
-def least_core(game, total: float, exact_max: int = EXACT_MAX) -> LeastCoreResult:
+def least_core(game, total: float, exact_max: int = EXACT_MAX, bnb_nodes: int = BNB_NODES,
+               max_solves: int = MAX_SOLVES) -> LeastCoreResult:
     """The least-core value ``eps*`` (euros) of the pool's game with ``x(N) = total``, and a split.
 
     `game` is a `games.PoolGame`, or any object with ``n`` and ``cost(members)`` when
     ``n <= exact_max``.
     """
-    seq = _Sequence(game, total, exact_max)
     if game.n <= 1:
         return LeastCoreResult(np.inf, np.full(game.n, float(total)), True, np.inf, -np.inf, 0)
+    seq = _Sequence(game, total, exact_max, bnb_nodes, max_solves)
     x, eps = seq.solve_level()
-    lower, bound = seq.certify(x, eps)
-    return LeastCoreResult(eps * KEUR, x * KEUR, seq.enumerated or lower >= eps * KEUR - EXACT_TOL_EUR,
-                           lower, bound, seq.solves)
+    bound = seq.max_excess(x)
+    return LeastCoreResult(eps * KEUR, x * KEUR, seq.certified, seq.lower_bound(eps, bound), bound,
+                           seq.solves)
 
 
-def nucleolus(game, total: float, exact_max: int = EXACT_MAX, max_lps: int | None = None
-              ) -> NucleolusResult:
+def nucleolus(game, total: float, exact_max: int = EXACT_MAX, max_lps: int | None = None,
+              bnb_nodes: int = BNB_NODES, max_solves: int = MAX_SOLVES) -> NucleolusResult:
     """The nucleolus of the pool's game with ``x(N) = total`` (see the module docstring).
 
     `max_lps` caps the LPs of the sequence (None: up to ``n - 1``, always enough); a capped run
-    returns an optimum of the last LP, marked ``exact=False``.
+    returns an optimum of the last LP, marked ``exact=False``. `bnb_nodes` (branch-and-bound nodes,
+    ``n > exact_max``) and `max_solves` (HiGHS runs) bound the work of the call; a level whose
+    separation they cut short is not certified (``exact=False``, bounds stated).
     """
     n = game.n
     if n <= 1:
         return NucleolusResult(np.full(n, float(total)), np.inf, True, 0, np.inf, -np.inf, (), n, 0, 0,
                                "a single payer pays the whole amount")
-    seq = _Sequence(game, total, exact_max)
+    seq = _Sequence(game, total, exact_max, bnb_nodes, max_solves)
     levels: list[float] = []
-    lower = bound = np.nan
-    first_exact = True
+    uncertified: list[int] = []
+    budgets: set[str] = set()
+    lower = np.nan
     while True:
         x, eps = seq.solve_level()
         levels.append(eps)
+        if not seq.certified:
+            uncertified.append(len(levels))
+            budgets.add(seq.stopped_by)
         if len(levels) == 1:
-            lower, bound = seq.certify(x, eps)
-            first_exact = seq.enumerated or lower >= eps * KEUR - EXACT_TOL_EUR
+            lower = seq.lower_bound(eps, np.inf if seq.certified else seq.max_excess(x))
         seq.fix_tight(eps)
         if seq.rank >= n or (max_lps is not None and len(levels) >= max_lps):
             break
     unique = seq.rank >= n
-    if len(levels) > 1:
-        bound = seq.excess_bound(x)
-    exact = unique and first_exact and (seq.enumerated or len(levels) == 1)
+    exact = unique and not uncertified
     eps_eur = levels[0] * KEUR
-    note = _note(seq, exact, unique, len(levels), eps_eur, lower, bound)
+    bound = seq.max_excess(x)
+    note = _note(seq, exact, unique, len(levels), uncertified, sorted(budgets), eps_eur, lower, bound)
     return NucleolusResult(x * KEUR, eps_eur, exact, len(levels), lower, bound,
                            tuple(v * KEUR for v in levels), seq.rank, seq.solves, len(seq.masks), note)
 
 
-def _note(seq: _Sequence, exact: bool, unique: bool, lps: int, eps: float, lower: float,
-          bound: float) -> str:
+def _note(seq: _Sequence, exact: bool, unique: bool, lps: int, uncertified: list[int],
+          budgets: list[str], eps: float, lower: float, bound: float) -> str:
+    how = "every group enumerated" if seq.enumerated else "branch and bound completed"
     if exact:
-        how = "every group enumerated" if seq.enumerated else "least core certified by the bound"
         return f"exact ({how}; {lps} LPs)"
     parts = []
     if not unique:
         parts.append(f"LP cap reached after {lps} LPs: x is one optimum of the last LP, not unique")
-    if not seq.enumerated:
-        parts.append(f"{seq.n} communes > {seq.exact_max}: groups searched heuristically; "
-                     f"the least-core value lies in [{lower:.2f}, {eps:.2f}] euros; x is the "
-                     f"nucleolus of the game restricted to the {len(seq.masks)} groups generated; "
-                     f"at x no group pays more than its own cost by more than {bound:.2f} euros")
+    if uncertified:
+        which = ", ".join(str(k) for k in uncertified)
+        parts.append(f"the search for violated groups was cut short by the budget of "
+                     f"{' and '.join(budgets)} in LP {which}: x comes from the {len(seq.masks)} "
+                     f"groups generated; the least-core value lies in [{lower:.2f}, {eps:.2f}] "
+                     f"euros")
+    parts.append(f"at x no group pays more than its own cost by more than {bound:.2f} euros")
     return "; ".join(parts)
 
 
@@ -188,8 +208,14 @@ class _Sequence:
     dual leave the LP when it grows (`purge`); the pool is searched first at every round.
     """
 
-    def __init__(self, game, total: float, exact_max: int):
+    def __init__(self, game, total: float, exact_max: int, bnb_nodes: int = BNB_NODES,
+                 max_solves: int = MAX_SOLVES):
         self.game, self.n, self.exact_max = game, game.n, exact_max
+        self.nodes_left, self.max_solves = bnb_nodes, max_solves
+        self.bnb_stuck = False
+        self.stopped_by = ""  # the budget that left the last level uncertified
+        self.certified = True  # the last separation proved that no row off the span is violated
+        self.level_bound_eur = -np.inf  # proven bound on the excess off the span at the last x
         self.enumerated = self.n <= exact_max
         self.total = float(total) / KEUR
         self.solves = 0
@@ -293,25 +319,35 @@ class _Sequence:
 
     # -- one LP of the sequence ----------------------------------------------------------------
     def solve_level(self) -> tuple[np.ndarray, float]:
-        """Solve the current LP, adding violated rows until none is left; ``(x, eps)`` in k€."""
+        """Solve the current LP, adding violated rows until none is left (or the budget of HiGHS
+        runs is spent: the level is then not certified); ``(x, eps)`` in k€."""
+        self.bnb_stuck = False
         while True:
             self._run()
             sol = self.h.getSolution()
             v = np.asarray(sol.col_value)
             x, eps = v[: self.n], float(v[self.n])
+            if self.solves >= self.max_solves:  # out of budget: say what is proven, stop here
+                self.certified, self.stopped_by = False, "HiGHS runs"
+                self.level_bound_eur = self._bnb_bound(x, eps, 0)
+                break
             back = self._from_pool(x, eps)
             if back:
                 self.purge()
                 self._load(back)
                 continue
             new = self._separate(x, eps)
-            if new and self._add(new):
-                self.purge()
+            fresh = [m for m in new if np.packbits(m).tobytes() not in self.keys]
+            if fresh:
+                self.purge()  # before adding: the solution describes the current rows
+                self._add(fresh)
                 continue
-            self.x, self.eps = x, eps
-            self.row_dual = np.asarray(sol.row_dual)[1:]
-            self.row_value = np.asarray(sol.row_value)[1:]
-            return x, eps
+            if new:  # violated groups that are already known: nothing proven
+                self.certified = False
+            break
+        self.row_dual = np.asarray(sol.row_dual)[1:]
+        self.row_value = np.asarray(sol.row_value)[1:]
+        return x, eps
 
     def _from_pool(self, x: np.ndarray, eps: float) -> list[int]:
         """Pooled eps groups out of the LP whose row is violated (the worst first)."""
@@ -378,9 +414,6 @@ class _Sequence:
         self.basis = np.column_stack([self.basis, v / norm])
         return True
 
-    def _in_span(self, m: np.ndarray) -> bool:
-        return bool(np.all(np.abs(m.astype(float) @ self.z) < SPAN_TOL))
-
     def _new_directions(self) -> None:
         """Two random unit vectors orthogonal to the span (zero when the span is everything)."""
         g = self.rng.standard_normal((self.n, 2))
@@ -396,6 +429,8 @@ class _Sequence:
 
     # -- separation ------------------------------------------------------------------------------
     def _separate(self, x: np.ndarray, eps: float) -> list[np.ndarray]:
+        """Violated groups off the span (the worst first); when there is none, record whether
+        that is proven (`certified`) and the bound on the excess off the span (euros)."""
         if self.enumerated:
             excess = _subset_sums(x) - self.all_costs + eps
             excess[~self.valid] = -np.inf
@@ -403,8 +438,52 @@ class _Sequence:
             if len(hits) > ROWS_PER_ROUND:
                 hits = hits[np.argpartition(-excess[hits], ROWS_PER_ROUND)[:ROWS_PER_ROUND]]
             hits = hits[np.argsort(-excess[hits], kind="stable")]
+            self.certified, self.level_bound_eur = True, float(excess.max() - eps) * KEUR
             return [((int(h) >> np.arange(self.n)) & 1).astype(bool) for h in hits]
-        return self._search(x, eps)
+        found = self._search(x, eps)
+        if found:
+            return found
+        if self.bnb_stuck or self.nodes_left <= 0:  # the search gave up on this level already
+            self.certified, self.level_bound_eur = False, self._bnb_bound(x, eps, 0)
+            self.stopped_by = "branch-and-bound nodes"
+            return []
+        bnb = _BranchAndBound(self.game, x * KEUR, self.z)
+        groups, complete, bound = bnb.search((SEP_TOL - eps) * KEUR, BNB_ROWS,
+                                             min(BNB_SEARCH_NODES, self.nodes_left))
+        self.nodes_left -= bnb.nodes
+        self.certified, self.level_bound_eur = complete and not groups, bound
+        self.bnb_stuck = not complete and not groups
+        self.stopped_by = "branch-and-bound nodes"
+        return [m for _, m in groups if np.packbits(m).tobytes() not in self.keys]
+
+    def _bnb_bound(self, x: np.ndarray, eps: float, nodes: int) -> float:
+        """Euros: a proven bound on the excess off the span at `x` (the root relaxation when
+        `nodes` is 0)."""
+        if self.enumerated:
+            excess = _subset_sums(x) - self.all_costs
+            excess[~self.valid] = -np.inf
+            return float(excess.max()) * KEUR
+        bnb = _BranchAndBound(self.game, x * KEUR, self.z)
+        return bnb.search((SEP_TOL - eps) * KEUR, 1, nodes)[2]
+
+    def lower_bound(self, eps: float, max_excess_eur: float) -> float:
+        """Euros: proven ``eps* >=`` this after the first LP. Any split's smallest satisfaction is a
+        lower bound: minus the largest excess at the LP's split, bounded by the last separation
+        (`level_bound_eur`) or by a separate search (`max_excess_eur`), whichever is tighter."""
+        if self.certified:
+            return eps * KEUR
+        return min(-min(self.level_bound_eur, max_excess_eur), eps * KEUR)
+
+    def max_excess(self, x: np.ndarray) -> float:
+        """Euros: the largest ``x(S) - C(S)`` over proper nonempty groups (exact when enumerated
+        or when the branch and bound completes, else a proven upper bound)."""
+        if self.enumerated:
+            excess = _subset_sums(x) - self.all_costs
+            excess[0] = excess[-1] = -np.inf
+            return float(excess.max()) * KEUR
+        bnb = _BranchAndBound(self.game, x * KEUR, None)
+        _, _, bound = bnb.search(-np.inf, 1, BNB_SEARCH_NODES, maximise=True)
+        return bound
 
     def _volume_cost(self, vol: np.ndarray) -> np.ndarray:
         return np.asarray(self.game.cost_of_volume(vol), dtype=float) / KEUR
@@ -465,22 +544,6 @@ class _Sequence:
                 out.append((e, member.copy()))
         return out
 
-    # -- certificates (heuristic separation) ---------------------------------------------------
-    def excess_bound(self, x: np.ndarray) -> float:
-        """Euros: no proper group's ``x(S) - C(S)`` exceeds it (exact when enumerated)."""
-        if self.enumerated:
-            excess = _subset_sums(x) - self.all_costs
-            excess[0] = excess[-1] = -np.inf
-            return float(excess.max()) * KEUR
-        return float(relaxation_bound(self.game, x * KEUR, proper=True))
-
-    def certify(self, x: np.ndarray, eps: float) -> tuple[float, float]:
-        """``(lower bound on eps*, bound on the largest excess at x)``, in euros."""
-        bound = self.excess_bound(x)
-        if self.enumerated:
-            return eps * KEUR, bound
-        return min(-bound, eps * KEUR), bound
-
 
 def _subset_sums(v: np.ndarray) -> np.ndarray:
     """``sum_{i in S} v_i`` for every mask ``S`` (bit ``i`` <-> player ``i``)."""
@@ -501,3 +564,174 @@ def _mask_costs(game) -> np.ndarray:
                        dtype=float)
     out[0] = 0.0
     return out
+
+
+class _BranchAndBound:
+    """Exact search over the groups of a `PoolGame` for a given split ``x`` (euros).
+
+    A node fixes some communes in (payment ``X``, volume ``Q``) and some out; the others are free.
+    Its bound is ``max_t X + F(t) - C(Q + t)``, where ``F`` (the most the free communes can pay
+    for a volume ``t`` when they may be taken fractionally) is the concave interpolation of the
+    prefix sums of the free paying communes in the fractional-knapsack order (payment per unit of
+    driver, decreasing); ``C`` is nondecreasing, and concave or linear between its kinks
+    (reference volume, floor knee, minimum-price knee), so the maximum is at a knot of ``F`` or at
+    a kink. Nodes are taken best bound first, a batch at a time (numpy over the batch). The
+    branching commune is the critical one: the commune taken fractionally at the maximum, or, when
+    the maximum is a real group that cannot be reported (empty, ``N``, in the span of the fixed
+    groups, or already reported), the next free paying commune of the order (for a group in the
+    span, the next commune off the span: only those lead out of it). Groups in the span are
+    recognised by two random directions `z` orthogonal to it.
+    """
+
+    BATCH = 32
+
+    def __init__(self, game: PoolGame, x: np.ndarray, z: np.ndarray | None):
+        self.game = game
+        self.order = _order(game, x)
+        d = np.asarray(game.drivers, dtype=float)
+        self.dz, self.xz = d[self.order], np.asarray(x, dtype=float)[self.order]
+        self.k = len(self.order)
+        self.paying = self.xz > 0  # the paying communes come first in this order
+        self.rate = np.where(self.dz > 0, self.xz / np.where(self.dz > 0, self.dz, 1.0), 0.0)
+        self.zz = None if z is None else z[self.order]
+        self.off_span = (np.ones(self.k, dtype=bool) if z is None
+                         else np.any(np.abs(self.zz) >= SPAN_TOL, axis=1))
+        p = game.params
+        special = [p.ref_volume]
+        if p.scale_elasticity != 1.0 and 0 < p.floor_share < 1:
+            special.append(p.ref_volume * p.floor_share ** (1.0 / (p.scale_elasticity - 1.0)))
+        special += list(_min_price_knee(p, float(self.dz.sum())))
+        self.special = np.array(special, dtype=float)
+        self.f_special = self._cost(self.special)
+        self.nodes = 0
+
+    def _cost(self, q: np.ndarray) -> np.ndarray:
+        """``C`` of nonempty groups of volume `q`: `PoolParams.cost` times the price index, inlined
+        (the same arithmetic without the checks: this is the inner loop)."""
+        p = self.game.params
+        ratio = np.maximum(q / p.ref_volume, 1.0)
+        factor = np.minimum(np.maximum(ratio ** (p.scale_elasticity - 1.0), p.floor_share), 1.0)
+        return np.maximum(p.min_price, p.fixed + p.unit * q * factor) * self.game.factor
+
+    def _relax(self, xs: np.ndarray, qs: np.ndarray, free: np.ndarray):
+        """Bounds of nodes (rows): ``(best, cut, knot, frac)``. At a knot the maximum is the real
+        group of the members and the free paying communes before position ``cut``; otherwise
+        commune ``frac`` is taken in part."""
+        rows = np.arange(len(xs))
+        take = free & self.paying
+        dv = np.zeros((len(xs), self.k + 1))
+        dpay = np.zeros_like(dv)
+        np.cumsum(self.dz * take, axis=1, out=dv[:, 1:])
+        np.cumsum(self.xz * take, axis=1, out=dpay[:, 1:])
+        val = xs[:, None] + dpay - self._cost(qs[:, None] + dv)
+        cut = np.argmax(val, axis=1)
+        best = val[rows, cut]
+        knot = np.ones(len(xs), dtype=bool)
+        frac = np.full(len(xs), -1)
+        for s, f_s in zip(self.special, self.f_special, strict=True):
+            t = s - qs  # volume still to take to reach the kink
+            ok = (t > 0) & (t < dv[:, -1])
+            if not ok.any():
+                continue
+            c = np.minimum((dv[:, 1:] <= t[:, None]).sum(axis=1), self.k - 1)  # crossing commune
+            pay = dpay[rows, c] + (t - dv[rows, c]) * self.rate[c]
+            better = ok & (xs + pay - f_s > best)
+            best = np.where(better, xs + pay - f_s, best)
+            knot &= ~better
+            frac = np.where(better, c, frac)
+        return best, cut, knot, frac
+
+    def search(self, floor: float, limit: int, budget: int, maximise: bool = False
+               ) -> tuple[list[tuple[float, np.ndarray]], bool, float]:
+        """Groups (excess, mask) with excess above `floor`, off the span, the best first.
+
+        ``maximise``: only the best group (the floor rises with it). Returns the groups, whether the
+        search was complete (every node whose bound exceeds the floor explored; False when stopped
+        by `limit` or `budget`) and a proven bound on the excess of every proper nonempty group off
+        the span (euros).
+        """
+        k, zz = self.k, self.zz
+        ar = np.arange(k)
+        found: dict[bytes, tuple[float, np.ndarray]] = {}
+        level = floor
+        open_bound = -np.inf
+        heap: list = []
+        count = 0
+
+        def push(xs, qs, members, free) -> None:
+            nonlocal count
+            best, cut, knot, frac = self._relax(xs, qs, free)
+            for r in np.flatnonzero(best > level):
+                heapq.heappush(heap, (-float(best[r]), count, float(xs[r]), float(qs[r]), members[r],
+                                      free[r], int(cut[r]), bool(knot[r]), int(frac[r])))
+                count += 1
+
+        push(np.zeros(1), np.zeros(1), np.zeros((1, k), dtype=bool), np.ones((1, k), dtype=bool))
+        while heap:
+            if -heap[0][0] <= level:
+                break  # every node left is bounded by the level
+            if self.nodes >= budget or (not maximise and len(found) >= limit):
+                open_bound = -heap[0][0]
+                break
+            batch = []
+            while heap and len(batch) < self.BATCH and -heap[0][0] > level:
+                batch.append(heapq.heappop(heap))
+            self.nodes += len(batch)
+            bound = np.array([b[0] for b in batch]) * -1.0
+            xs = np.array([b[2] for b in batch])
+            qs = np.array([b[3] for b in batch])
+            members = np.array([b[4] for b in batch])
+            free = np.array([b[5] for b in batch])
+            cut = np.array([b[6] for b in batch])
+            knot = np.array([b[7] for b in batch])
+            branch = np.array([b[8] for b in batch])
+            # at a knot: the real group, reported when it may be; else the next commune to decide
+            take = free & self.paying
+            group = members | (take & (ar[None, :] < cut[:, None]))
+            proper = group.any(axis=1) & ~group.all(axis=1)
+            spanned = (np.zeros(len(batch), dtype=bool) if zz is None
+                       else np.all(np.abs(group.astype(float) @ zz) < SPAN_TOL, axis=1))
+            after = take & (ar[None, :] >= cut[:, None])
+            before = take & (ar[None, :] < cut[:, None])
+            nxt = np.where(after.any(axis=1), np.argmax(after, axis=1),
+                           np.where(before.any(axis=1), k - 1 - np.argmax(before[:, ::-1], axis=1),
+                                    np.where(free.any(axis=1), np.argmax(free, axis=1), -1)))
+            movers = free & self.off_span
+            ref = np.where(after.any(axis=1), np.argmax(after, axis=1), k)
+            later = movers & (ar[None, :] >= ref[:, None])
+            mover = np.where(later.any(axis=1), np.argmax(later, axis=1),
+                             np.where(movers.any(axis=1), k - 1 - np.argmax(movers[:, ::-1], axis=1), -1))
+            keys = np.packbits(group, axis=1)
+            for r in np.flatnonzero(knot):
+                if proper[r] and not spanned[r]:
+                    key = keys[r].tobytes()
+                    if key not in found:
+                        found[key] = (float(bound[r]), group[r])
+                        if maximise:
+                            level = max(level, float(bound[r]))
+                            branch[r] = -1
+                            continue
+                branch[r] = mover[r] if spanned[r] else nxt[r]
+            go = np.flatnonzero(branch >= 0)
+            if not len(go):
+                continue
+            b = branch[go]
+            child_free = free[go].copy()
+            child_free[np.arange(len(go)), b] = False
+            child_in = members[go].copy()
+            child_in[np.arange(len(go)), b] = True
+            push(np.concatenate([xs[go] + self.xz[b], xs[go]]),
+                 np.concatenate([qs[go] + self.dz[b], qs[go]]),
+                 np.concatenate([child_in, members[go]]),
+                 np.concatenate([child_free, child_free]))
+        complete = open_bound == -np.inf
+        groups = sorted(found.values(), key=lambda t: -t[0])
+        if maximise:
+            groups = groups[:1]
+        out = []
+        for exc, member in groups:
+            mask = np.zeros(k, dtype=bool)
+            mask[self.order[member]] = True
+            out.append((exc, mask))
+        best = out[0][0] if out else -np.inf
+        return out, complete, max(floor, best, open_bound)
