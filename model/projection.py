@@ -22,6 +22,7 @@ from model.allocation import (
 )
 from model.allocation.games import PoolGame
 from model.allocation.inputs import SCALE_EUR, Arrays
+from model.allocation.nucleolus import nucleolus
 from model.allocation.voted import VotedInputs, VotedResult, VotedRules, allocate_voted
 from model.costs import PoolCosts, PoolParams, pool_costs, pool_params
 from model.errors import InputError, Problem
@@ -234,7 +235,32 @@ def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.Data
         shap[p] = (pd.Series(values, index=drivers.index) if values is not None
                    else base.usage_share[p])
     shares["shapley"] = pd.DataFrame(shap).reindex(communes.index)
+    epci_share = pd.Series(alloc["epci_share"]).reindex(pools).fillna(0.0).astype(float)
+    nuc = {}
+    for p in params:
+        result = nucleolus_of_pool(resolved, p, float(epci_share[p]))
+        total = float(result.x_eur.sum()) if result is not None else 0.0
+        nuc[p] = (pd.Series(result.x_eur / total, index=communes.index) if total > 0
+                  else base.usage_share[p])
+    shares["nucleolus"] = pd.DataFrame(nuc).reindex(communes.index)
     return shares
+
+
+def nucleolus_of_pool(resolved: ResolvedScenario, pool: str, epci_share: float):
+    """The pool's nucleolus at start-year prices (None if the pool costs nothing). The nucleolus
+    is homogeneous: a year's price index scales the costs and the amount to split alike, so its
+    shares hold every year (like the Shapley shares)."""
+    pp = pool_params(resolved.values, [pool])[pool]
+    drivers = resolved.communes.values[pp.driver]
+    return _nucleolus(replace(pp, growth=0.0, saas_jump=0.0, saas_jump_year=None),
+                      tuple(drivers.index), tuple(drivers.to_numpy(dtype=float)), epci_share)
+
+
+@lru_cache(maxsize=64)
+def _nucleolus(params: PoolParams, communes: tuple, drivers: tuple, epci_share: float):
+    game = PoolGame(params.pool, np.asarray(drivers, dtype=float), params, 1.0)
+    total = float(game.cost(np.ones(game.n, dtype=bool))) * (1.0 - epci_share)
+    return nucleolus(game, total) if total > 0 else None
 
 
 @lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ import pandas as pd
 from model import __version__
 from model.allocation.voted import core_report
 from model.data.bundled import DATA_VINTAGE
-from model.projection import EPCI_ID, Projection, project, scissor_table
+from model.projection import EPCI_ID, Projection, nucleolus_of_pool, project, scissor_table
 from model.scenario import METHODS, Scenario
 from model.scissor import attribution, headline_fr, named_crossings
 
@@ -65,6 +65,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
             "core": {m: core_report(proj.voted_inputs[year], proj.amounts(m, year)).to_dict()
                      for m in METHODS},
             "diagnosis": diagnosis_records(proj, year),
+            "least_core": least_core_record(proj, year),
         })
     epci_rows = scissor[scissor["commune"] == EPCI_ID]
     communes = scissor[scissor["commune"] != EPCI_ID]
@@ -130,6 +131,23 @@ def voted_summary(proj: Projection, year: int) -> dict:
         "leximin_rounds": int(v.rounds),
         "conflict": (v.conflict or {}).get("rules", []),
     }
+
+
+def least_core_record(proj: Projection, year: int) -> dict:
+    """Per pool, the least-core value epsilon* of the year (euros: how much every group could
+    still be charged less than its own cost; negative: the core is empty) and its exactness."""
+    resolved = proj.resolved
+    share = resolved.values["allocation"]["epci_share"]
+    out = {}
+    for pool in resolved.scenario.pools:
+        r = nucleolus_of_pool(resolved, pool, float(share.get(pool, 0.0) or 0.0))
+        factor = float(proj.voted_inputs[year].games[pool].factor)
+        out[pool] = None if r is None else {
+            "epsilon_star_eur": round(float(r.epsilon_star_eur) * factor, 2),
+            "epsilon_lower_eur": round(float(r.epsilon_lower_eur) * factor, 2),
+            "exact": bool(r.exact),
+            "nucleolus_lps": int(r.lps)}
+    return out
 
 
 def diagnosis_records(proj: Projection, year: int) -> list[dict]:

@@ -21,7 +21,7 @@ from model.data.estimate import CommuneTable, complete_communes
 from model.errors import InputError, Problem
 
 METHODS: tuple[str, ...] = (
-    "voted_key", "lp", "shapley", "usage", "population", "potentiel_financier", "agents", "workstations",
+    "voted_key", "lp", "nucleolus", "shapley", "usage", "population", "potentiel_financier", "agents", "workstations",
     "equal", "weighted",
 )
 SETTLEMENTS = ("invoice", "ac")

@@ -197,7 +197,20 @@ def _search(game: PoolGame, x: np.ndarray, proper: bool) -> Separation:
         q, paid = float(d[member].sum()), float(x[member].sum())
         best = paid - float(game.cost_of_volume(q))
     bound = max(relaxation_bound(game, x, proper), best)
-    return Separation(np.flatnonzero(member), best, bound, False)
+    exact = False
+    if bound > CORE_TOL_EUR and not proper:
+        # the heuristic cannot conclude: the exact branch and bound of the nucleolus module
+        # (fractional-knapsack bounds), within its node budget
+        from model.allocation.nucleolus import BNB_SEARCH_NODES, _BranchAndBound
+
+        groups, complete, bnb_bound = _BranchAndBound(game, x, None).search(
+            -np.inf, 1, BNB_SEARCH_NODES, maximise=True)
+        if groups and groups[0][0] > best:
+            best = float(groups[0][0])
+            member = np.asarray(groups[0][1], dtype=bool)
+        bound = max(min(bound, float(bnb_bound)), best)
+        exact = bool(complete)
+    return Separation(np.flatnonzero(member), best, bound, exact)
 
 
 def violated_groups(game: PoolGame, x: np.ndarray, limit: int = 40,

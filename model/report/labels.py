@@ -10,6 +10,7 @@ from model.data.schema import LABELS_FR as COMMUNE_LABELS_FR
 METHOD_LABELS_FR = {
     "voted_key": "Clé votée, corrigée au minimum (par défaut)",
     "lp": "Péréquation : charge maximale minimale (choix de solidarité)",
+    "nucleolus": "Nucléole (le groupe le plus mal servi, le mieux servi possible)",
     "shapley": "Valeur de Shapley",
     "usage": "Clé d'usage (unités d'œuvre)",
     "population": "Clé population",
