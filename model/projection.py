@@ -271,7 +271,26 @@ def _shapley_shares(params: PoolParams, communes: tuple, drivers: tuple,
     values = shapley_values(pd.Series(drivers, index=list(communes)), params.cost,
                             samples=samples, seed=0)
     total = values.sum()
+    stderr = values.attrs.get("stderr_eur")
+    SHAPLEY_METHOD[(params.pool, communes, drivers)] = {
+        "method": values.attrs.get("method", "exact"),
+        "stated_error_ratio": (float((stderr / values.abs().clip(lower=1e-9)).max())
+                               if stderr is not None and len(stderr) else 0.0)}
     return (values / total).to_numpy() if total > 0 else None
+
+
+#: How each pool's Shapley value was computed (exact, dp, sampled) and its stated relative error.
+SHAPLEY_METHOD: dict[tuple, dict] = {}
+
+
+def shapley_method(resolved: ResolvedScenario) -> dict[str, dict]:
+    """Per pool: the Shapley method used and its stated error (ratio of each commune's value)."""
+    communes = resolved.communes.values
+    out = {}
+    for p, pp in pool_params(resolved.values, resolved.scenario.pools).items():
+        d = communes[pp.driver]
+        out[p] = SHAPLEY_METHOD.get((p, tuple(d.index), tuple(d.to_numpy(dtype=float))))
+    return out
 
 
 def project(resolved: ResolvedScenario) -> Projection:

@@ -10,7 +10,14 @@ import pandas as pd
 from model import __version__
 from model.allocation.voted import core_report
 from model.data.bundled import DATA_VINTAGE
-from model.projection import EPCI_ID, Projection, nucleolus_of_pool, project, scissor_table
+from model.projection import (
+    EPCI_ID,
+    Projection,
+    nucleolus_of_pool,
+    project,
+    scissor_table,
+    shapley_method,
+)
 from model.scenario import METHODS, Scenario
 from model.scissor import attribution, headline_fr, named_crossings
 
@@ -101,6 +108,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
                  "communes": len(resolved.communes.values),
                  "population": int(resolved.communes.values["population"].sum())},
         "years": years,
+        "shapley": shapley_method(resolved),
         "scissor_years": scissor_years,
         "scissor": scissor_block,
         "estimated_fields": {c: int(n) for c, n in estimated.sum().items() if n},
