@@ -55,6 +55,7 @@ from model.projection import (
     voted_inputs,
     year_costs,
 )
+from model.report.export import claim_dir, escape_frame, scenario_inputs
 from model.scenario import METHODS, ResolvedScenario, Scenario
 
 #: Columns of batch.csv, in order (see the README for each one).
@@ -483,12 +484,17 @@ class Parts:
 
 
 def write_table(rows: list[dict], path: Path) -> Path:
-    """Write the batch table atomically (temporary file, then rename)."""
+    """Write the batch table atomically (temporary file, then rename); text a spreadsheet would
+    read as a formula (an EPCI name, an error message) is escaped like `run`'s CSVs."""
     df = _typed(pd.DataFrame(rows).reindex(columns=BATCH_COLUMNS))
     df = df.sort_values(["epci_siren", "year"], kind="stable", na_position="first")
     tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, index=False, float_format="%.10g")
-    os.replace(tmp, path)
+    try:
+        escape_frame(df).to_csv(tmp, index=False, float_format="%.10g")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -539,8 +545,10 @@ def run_batch(template: Scenario, sirens: list[str], out_dir: str | Path, *,
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     template.check()
+    # an earlier version's batch folder (no marker yet) is recognised by its work folder
+    earlier = (out_dir / WORK_DIR / TEMPLATE_FILE).is_file() and not out_dir.is_symlink()
+    claim_dir(out_dir, scenario_inputs(template), adopt=earlier)
     parts = Parts(out_dir, template)
     wanted = list(dict.fromkeys(sirens))
 
@@ -592,9 +600,59 @@ def run_batch(template: Scenario, sirens: list[str], out_dir: str | Path, *,
     return BatchResult(table, computed, skipped, failed_all, time.perf_counter() - start)
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _parent_watch(parent_pid: int) -> None:
+    """Initializer of the pool's workers: a worker dies with the batch's process.
+
+    A `kill -9` of the parent must not leave workers computing (and writing per-EPCI outputs)
+    forever. On Linux the kernel sends SIGKILL to the worker when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere, or if that call fails, a daemon thread polls
+    ``os.getppid()`` every half second and exits when the worker has been re-parented. The
+    parent's death before this call is caught by checking that it is still alive.
+    """
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    ppid = os.getppid()
+    if not _alive(parent_pid):
+        os._exit(1)
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while True:
+                time.sleep(0.5)
+                if os.getppid() != ppid:
+                    os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _run_pool(todo: list[str], args: tuple, record: Callable[[EpciOutcome], None],
               workers: int) -> None:
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_parent_watch,
+                                initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(work, s, *args) for s in todo]
         try:
             for fut in cf.as_completed(futures):

@@ -1,14 +1,105 @@
-"""Command line: ``python -m model {run,epci,template} ...`` (French messages, exit code != 0 on error)."""
+"""Command line: ``python -m model {run,epci,template,batch,sensitivity,coalition} ...``.
+
+Every failure is one French line on standard error, never a Python traceback: bad input (a
+`ModelError`, an output folder refused or unwritable, a full disk) exits with status 2; a fault
+of the tool (any other exception) exits with status 1 and names the log file, in the system's
+temporary folder, where the traceback is written. Usage errors of the command line itself are
+French too (`FrenchArgumentParser`), status 2. Ctrl-C keeps Python's behaviour (a batch says how
+to resume).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from model.errors import ModelError
+from model.errors import ModelError, os_error_fr
+
+#: argparse's messages (Python 3.11 to 3.13) and their French wording, tried in order.
+_ARGPARSE_FR: list[tuple[str, str]] = [
+    (r"the following arguments are required: (?P<a>.+)", "arguments obligatoires manquants : {a}"),
+    (r"unrecognized arguments: (?P<a>.+)", "arguments non reconnus : {a}"),
+    (r"not allowed with argument (?P<a>.+)", "incompatible avec l'argument {a}"),
+    (r"ignored explicit argument (?P<a>.+)", "valeur inattendue : {a}"),
+    (r"one of the arguments (?P<a>.+) is required", "l'un des arguments {a} est obligatoire"),
+    (r"expected one argument", "une valeur est attendue"),
+    (r"expected at most one argument", "au plus une valeur est attendue"),
+    (r"expected at least one argument", "au moins une valeur est attendue"),
+    (r"expected (?P<n>\d+) arguments?", "{n} valeur(s) attendue(s)"),
+    (r"ambiguous option: (?P<o>\S+) could match (?P<m>.+)", "option ambiguë : {o} peut désigner {m}"),
+    (r"unexpected option string: (?P<o>.+)", "option inattendue : {o}"),
+    (r"invalid int value: (?P<v>.+)", "nombre entier attendu, reçu {v}"),
+    (r"invalid float value: (?P<v>.+)", "nombre attendu (ex. 0.05 ou 0,05), reçu {v}"),
+    (r"invalid \S+ value: (?P<v>.+)", "valeur invalide : {v}"),
+    (r"invalid choice: (?P<v>.+?) \(choose from (?P<c>.+)\)", "choix invalide : {v} (possibles : {c})"),
+    (r"unknown parser (?P<v>.+?) \(choices: (?P<c>.+)\)", "commande inconnue : {v} (possibles : {c})"),
+    (r"argument (?P<a>\S+): (?P<m>.+)", "argument {a} : {m}"),
+]
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's English error message in French (unknown messages are kept as they are)."""
+    for pattern, french in _ARGPARSE_FR:
+        m = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if m:
+            parts = m.groupdict()
+            if "m" in parts and pattern.startswith("argument "):
+                parts["m"] = translate_argparse(parts["m"])
+            if re.fullmatch(r"'[^']*'", parts.get("v") or ""):
+                parts["v"] = f"« {parts['v'][1:-1]} »"
+            return french.format(**parts)
+    return message
+
+
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """Help in French: « utilisation : » instead of « usage: »."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups,
+                                 "utilisation : " if prefix is None else prefix)
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose headers, help option and error messages are French; a usage
+    error prints the usage and « prog : erreur : ... » and exits with status 2."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments positionnels"
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="afficher cette aide et quitter")
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {translate_argparse(str(message))}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre entier attendu, reçu « {text} »") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"un nombre entier supérieur ou égal à 1 est attendu, "
+                                         f"reçu « {text} »")
+    return value
+
+
+def _number(text: str) -> float:
+    """A float, with a dot or a French decimal comma."""
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"nombre attendu (ex. 0.05 ou 0,05), reçu « {text} »") from None
 
 
 def fr_number(value: float, decimals: int = 0) -> str:
@@ -61,12 +152,13 @@ def _template(args) -> int:
 
 def _run(args) -> int:
     from model.costs import POOL_LABELS_FR
-    from model.report.export import write_outputs
+    from model.report.export import check_out_dir, scenario_inputs, write_outputs
     from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
     from model.run import run
     from model.scenario import Scenario
 
     scenario = Scenario.from_yaml(args.scenario)
+    check_out_dir(args.out, scenario_inputs(scenario))  # refused before the computation
     result = run(scenario)
     out = write_outputs(result, args.out)
     s = result.summary
@@ -116,6 +208,8 @@ def _run(args) -> int:
 
 def _batch(args) -> int:
     from model.batch import (
+        TEMPLATE_FILE,
+        WORK_DIR,
         all_sirens,
         load_template,
         read_table,
@@ -123,8 +217,11 @@ def _batch(args) -> int:
         run_batch,
         summarise,
     )
+    from model.report.export import check_out_dir, scenario_inputs
 
     template = load_template(args.template)
+    check_out_dir(args.out, scenario_inputs(template),
+                  adopt=(args.out / WORK_DIR / TEMPLATE_FILE).is_file())
     if args.all:
         sirens = all_sirens()
     elif args.epci:
@@ -156,15 +253,18 @@ def _batch(args) -> int:
 
 
 def _sensitivity(args) -> int:
+    from model.report.export import check_out_dir, scenario_inputs
     from model.scenario import Scenario
     from model.sensitivity import sensitivity, write_sensitivity
 
     scenario = Scenario.from_yaml(args.scenario)
+    protect = scenario_inputs(scenario)
+    check_out_dir(args.out, protect)  # refused before the draws
     result = sensitivity(scenario, draws=args.draws, seed=args.seed,
                          licence_growth=args.croissance_licences,
                          rrf_growth=args.croissance_rrf,
                          saas_jump_probability=args.proba_saut_saas)
-    out = write_sensitivity(result, args.out)
+    out = write_sensitivity(result, args.out, protect)
     epci = result.scissor[(result.scissor["level"] == "epci") & (result.scissor["case"] == "pooled")
                           & (result.scissor["indicator"] == "teb_alert")]
     never = float(epci.loc[epci["year"].isna(), "share"].sum())
@@ -190,17 +290,19 @@ def _coalition(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model",
-                                     description="Modèle de coûts de mutualisation numérique.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = FrenchArgumentParser(prog="python -m model",
+                                  description="Modèle de coûts de mutualisation numérique.")
+    sub = parser.add_subparsers(dest="commande", required=True,
+                                metavar="{run,epci,template,batch,sensitivity,coalition}")
 
     p_run = sub.add_parser("run", help="exécuter un scénario YAML et écrire ses résultats")
-    p_run.add_argument("scenario", type=Path)
-    p_run.add_argument("--out", type=Path, required=True, help="dossier de sortie")
+    p_run.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
+    p_run.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
+                       help="dossier de sortie (absent, vide ou déjà écrit par cet outil)")
     p_run.set_defaults(func=_run)
 
     p_epci = sub.add_parser("epci", help="parcourir les EPCI et leurs communes")
-    epci_sub = p_epci.add_subparsers(dest="epci_command", required=True)
+    epci_sub = p_epci.add_subparsers(dest="sous_commande", required=True, metavar="{list,show}")
     p_list = epci_sub.add_parser("list", help="lister les EPCI (filtres : nom, département)")
     p_list.add_argument("nom", nargs="?", default="", help="partie du nom ou du SIREN")
     p_list.add_argument("--departement", "-d", help="code du département, ex. 41")
@@ -212,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_tpl = sub.add_parser("template", help="écrire le modèle Excel/CSV à remplir")
     p_tpl.add_argument("epci", nargs="?", help="SIREN ou nom de l'EPCI (pré-remplit les communes)")
-    p_tpl.add_argument("--out", type=Path, required=True, help="fichier .xlsx ou .csv")
+    p_tpl.add_argument("--out", type=Path, required=True, metavar="FICHIER",
+                       help="fichier .xlsx ou .csv")
     p_tpl.set_defaults(func=_template)
 
     p_batch = sub.add_parser(
@@ -220,12 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Applique un scénario modèle (YAML ; sa clé epci est remplacée) à chaque EPCI "
         "et écrit batch.csv (une ligne par EPCI et par année). Reprend après une interruption "
         "sans refaire les EPCI terminés.")
-    p_batch.add_argument("template", type=Path, help="scénario modèle (YAML)")
+    p_batch.add_argument("template", type=Path, metavar="MODÈLE", help="scénario modèle (YAML)")
     which = p_batch.add_mutually_exclusive_group()
     which.add_argument("--epci", nargs="+", metavar="SIREN", help="SIREN ou noms des EPCI")
     which.add_argument("--all", action="store_true", help="tous les EPCI (1 255)")
-    p_batch.add_argument("--out", type=Path, required=True, help="dossier de sortie")
-    p_batch.add_argument("--workers", type=int, default=None,
+    p_batch.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
+                         help="dossier de sortie (absent, vide ou déjà écrit par cet outil)")
+    p_batch.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                          help="processus en parallèle (défaut : un par cœur)")
     p_batch.add_argument("--per-epci", action="store_true",
                          help="écrire aussi les résultats complets de chaque EPCI dans OUT/epci/SIREN/")
@@ -240,18 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity", help="tirages des taux de croissance incertains : distribution du ciseau",
         description="Tire la croissance des licences, celle des ressources et la survenue du "
         "saut SaaS ; écrit la distribution de l'année du ciseau et l'éventail des parts.")
-    p_sens.add_argument("scenario", type=Path)
-    p_sens.add_argument("--draws", type=int, default=None,
+    p_sens.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
+    p_sens.add_argument("--draws", type=_positive_int, default=None, metavar="N",
                         help="nombre de tirages (défaut : hypothèses, 1000)")
-    p_sens.add_argument("--seed", type=int, default=0, help="graine (défaut 0)")
-    p_sens.add_argument("--out", type=Path, required=True, help="dossier de sortie")
-    p_sens.add_argument("--croissance-licences", type=float, nargs=3, default=None,
+    p_sens.add_argument("--seed", type=int, default=0, metavar="GRAINE", help="graine (défaut 0)")
+    p_sens.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
+                        help="dossier de sortie (absent, vide ou déjà écrit par cet outil)")
+    p_sens.add_argument("--croissance-licences", type=_number, nargs=3, default=None,
                         metavar=("BAS", "MODE", "HAUT"),
                         help="loi triangulaire de la hausse annuelle des licences (défaut : hypothèses)")
-    p_sens.add_argument("--croissance-rrf", type=float, nargs=3, default=None,
+    p_sens.add_argument("--croissance-rrf", type=_number, nargs=3, default=None,
                         metavar=("BAS", "MODE", "HAUT"),
                         help="loi triangulaire de la hausse annuelle des ressources (défaut : hypothèses)")
-    p_sens.add_argument("--proba-saut-saas", type=float, default=None,
+    p_sens.add_argument("--proba-saut-saas", type=_number, default=None, metavar="P",
                         help="probabilité du saut de prix SaaS au renouvellement "
                              "(défaut : hypothèses)")
     p_sens.set_defaults(func=_sensitivity)
@@ -261,18 +366,71 @@ def build_parser() -> argparse.ArgumentParser:
         description="« Et si nous faisions sans eux ? » Pour chaque ligne du fichier (codes INSEE "
         "séparés par des virgules), ce que ce groupe de communes paierait pour chaque service "
         "s'il le faisait seul l'année donnée. Écrit un CSV (group,pool,cost_eur) sur la sortie.")
-    p_coal.add_argument("scenario", type=Path)
-    p_coal.add_argument("--year", type=int, required=True, help="année de la projection")
-    p_coal.add_argument("--file", type=Path, required=True,
+    p_coal.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
+    p_coal.add_argument("--year", type=int, required=True, metavar="ANNÉE", help="année de la projection")
+    p_coal.add_argument("--file", type=Path, required=True, metavar="FICHIER",
                         help="un groupe par ligne, codes INSEE séparés par des virgules")
     p_coal.set_defaults(func=_coalition)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; return its exit status (0 done, 2 bad input, 1 fault of the tool)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.func(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage error (2, message already printed) or --help (0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return run_command(args.func, args, argv)
+
+
+def run_command(func, args, argv: list[str]) -> int:
+    """The one top-level handler of every command: a French line and an exit status for any
+    failure, never a traceback on screen (KeyboardInterrupt is left to Python)."""
+    try:
+        return func(args)
     except ModelError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`... | head`): stop quietly, without a second error at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except OSError as exc:
+        print(f"Erreur : {os_error_fr(exc, getattr(args, 'out', None))}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the tool's own fault: logged, one French line
+        log = _write_log(exc, argv)
+        where = (f"le détail technique est dans {log}" if log else
+                 "le détail technique n'a pas pu être écrit")
+        print(f"Erreur interne de l'outil ({type(exc).__name__}) : ce n'est pas un problème de "
+              f"vos données ; {where} (joignez ce fichier à votre signalement).", file=sys.stderr)
+        return 1
+
+
+def _write_log(exc: BaseException, argv: list[str]) -> str | None:
+    """Write the traceback into a new log file of the system's temporary folder; its path."""
+    import datetime
+    import platform
+    import shlex
+    import tempfile
+    import traceback
+
+    from model import __version__
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="mutualisation-erreur-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"mutualisation-cost-modeller {__version__}, Python {platform.python_version()}"
+                    f", {platform.platform()}\n")
+            f.write(f"date : {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+            f.write(f"commande : python -m model {shlex.join(argv)}\n")
+            f.write(f"dossier courant : {os.getcwd()}\n\n")
+            traceback.print_exception(exc, file=f)
+        return path
+    except Exception:  # noqa: BLE001 - the log is best effort
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -59,3 +60,51 @@ class InfeasibleError(ModelError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class OutputError(ModelError):
+    """An output path that cannot be written safely: refused (it holds other files, it is the
+    current folder, it holds the inputs), unwritable, or the disk is full. ``path`` is the path
+    the user gave."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path
+
+
+#: French wording of the operating-system errors a user can fix (errno name -> text).
+_OS_ERRORS_FR = {
+    "ENOSPC": "disque plein",
+    "EDQUOT": "quota de disque dépassé",
+    "EACCES": "accès refusé (droits insuffisants)",
+    "EPERM": "opération non permise (droits insuffisants)",
+    "EROFS": "le disque est en lecture seule",
+    "ENOTDIR": "un élément du chemin est un fichier, pas un dossier",
+    "EISDIR": "c'est un dossier, pas un fichier",
+    "ENOENT": "fichier ou dossier introuvable",
+    "EEXIST": "le fichier ou dossier existe déjà",
+    "ENOTEMPTY": "le dossier n'est pas vide",
+    "ENAMETOOLONG": "nom de fichier trop long",
+    "ELOOP": "trop de liens symboliques",
+    "EBUSY": "fichier ou dossier occupé par un autre programme",
+    "EXDEV": "déplacement impossible entre deux disques",
+    "EIO": "erreur d'entrée-sortie du disque",
+    "EMFILE": "trop de fichiers ouverts",
+    "ETXTBSY": "fichier occupé par un autre programme",
+}
+
+
+def os_error_reason(exc: OSError) -> str:
+    """What went wrong, in French (« disque plein », « accès refusé ... »)."""
+    name = errno.errorcode.get(exc.errno or -1, "")
+    return _OS_ERRORS_FR.get(name) or exc.strerror or type(exc).__name__
+
+
+def os_error_fr(exc: OSError, path=None) -> str:
+    """A French sentence for an operating-system error, naming the file the system names (else
+    ``path``, the one the user gave)."""
+    where = exc.filename if exc.filename is not None else path
+    if where is None:
+        return f"erreur du système de fichiers : {os_error_reason(exc)}"
+    also = f" (vers « {exc.filename2} »)" if exc.filename2 is not None else ""
+    return f"« {where} »{also} : {os_error_reason(exc)}"

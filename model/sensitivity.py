@@ -45,7 +45,7 @@ from model.projection import (
     voted_inputs,
     year_costs,
 )
-from model.report.export import atomic_dir
+from model.report.export import atomic_dir, escape_frame
 from model.scenario import ResolvedScenario, Scenario
 
 #: Quantiles of the fan chart.
@@ -356,13 +356,14 @@ def scissor_distribution(draws: pd.DataFrame) -> pd.DataFrame:
                            ignore_index=True)
 
 
-def write_sensitivity(result: SensitivityResult, out_dir: str | Path) -> Path:
+def write_sensitivity(result: SensitivityResult, out_dir: str | Path, protect=()) -> Path:
     """Write ``draws.csv``, ``scissor.csv``, ``shares.csv`` and ``sensitivity.json`` into
-    ``out_dir``, all or nothing (see `atomic_dir`)."""
-    with atomic_dir(out_dir) as tmp:
-        result.draws.to_csv(tmp / "draws.csv", index=False, float_format="%.10g")
-        result.scissor.to_csv(tmp / "scissor.csv", index=False, float_format="%.10g")
-        result.shares.to_csv(tmp / "shares.csv", index=False, float_format="%.10g")
+    ``out_dir``, all or nothing (see `atomic_dir`; ``protect``: inputs ``out_dir`` may not equal
+    nor contain). Text a spreadsheet would read as a formula is escaped like `run`'s CSVs."""
+    with atomic_dir(out_dir, protect) as tmp:
+        for name, frame in (("draws", result.draws), ("scissor", result.scissor),
+                            ("shares", result.shares)):
+            escape_frame(frame).to_csv(tmp / f"{name}.csv", index=False, float_format="%.10g")
         meta = {"method": result.method, "draws": len(result.draws), **result.settings,
                 "lp_fallbacks": result.lp_fallbacks,
                 "voted_key_shares": result.voted_shares}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from model.costs import POOL_LABELS_FR
+from model.errors import OutputError, os_error_reason
 from model.projection import EPCI_ID
 from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR, french
 from model.report.tables import assumptions_table, commune_table, method_comparison
@@ -54,35 +56,294 @@ def money(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@contextmanager
-def atomic_dir(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out_dir`` and move it into place only when the block
-    completes; on any failure the temporary folder is removed and ``out_dir`` is left as it was."""
+#: Marker written inside every output folder: a folder holding it was written by this tool and
+#: may be replaced by a new run; any other non-empty folder is refused.
+MARKER_FILE = ".mutualisation-out"
+TOOL_NAME = "mutualisation-cost-modeller"
+_STALE = re.compile(r"\.(?P<name>.+)\.mutualisation-(?P<kind>tmp|old)-(?P<pid>\d+)(?:-.*)?")
+_ADVICE = "choisissez un dossier absent ou vide ; rien n'a été modifié"
+
+
+def marker_text() -> str:
+    """The marker's content: the tool's name and version (no date: same scenario, same bytes)."""
+    from model import __version__
+
+    return (f"{TOOL_NAME} {__version__}\n"
+            "Dossier de résultats écrit par « python -m model ». Une nouvelle exécution avec --out "
+            "sur ce dossier le remplace en entier : n'y rangez pas d'autres fichiers.\n")
+
+
+def is_tool_dir(path: str | Path) -> bool:
+    """True if ``path`` is a folder holding this tool's marker."""
+    marker = Path(path) / MARKER_FILE
+    try:
+        if marker.is_symlink() or not marker.is_file():
+            return False
+        with marker.open("rb") as f:
+            return f.read(len(TOOL_NAME)).decode("utf-8", "replace") == TOOL_NAME
+    except OSError:
+        return False
+
+
+def scenario_inputs(scenario) -> list[tuple[Path, str]]:
+    """What an output folder must never equal nor contain: the scenario's folder, its data file."""
+    out: list[tuple[Path, str]] = []
+    if scenario is None:
+        return out
+    if getattr(scenario, "base_dir", None) is not None:
+        out.append((Path(scenario.base_dir), "le dossier du scénario"))
+    data = scenario.data_path() if hasattr(scenario, "data_path") else None
+    if data is not None:
+        out.append((Path(data), "le fichier de données du scénario"))
+    return out
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def _describe(entries: list[str], folder: Path) -> str:
+    shown = []
+    for e in sorted(entries)[:5]:
+        shown.append(e + ("/" if (folder / e).is_dir() else ""))
+    more = len(entries) - len(shown)
+    text = ", ".join(shown)
+    if more:
+        text += f" et {more} autre{'s' if more > 1 else ''}"
+    return text
+
+
+def check_out_dir(out_dir: str | Path, protect=(), *, adopt: bool = False) -> None:
+    """Refuse an output folder that a run would destroy, before anything is written.
+
+    Allowed: a path that does not exist (its parents are created), an empty folder, or a folder
+    holding this tool's marker (`MARKER_FILE`), which a run replaces. Refused with an
+    `OutputError` (French, naming the path and what is in it): the current folder or a folder
+    containing it, a folder equal to or containing one of ``protect`` (pairs ``(path, what)``:
+    the scenario's folder, its data file), a symbolic link, a file, a path under a file, and a
+    non-empty folder without the marker. ``adopt`` accepts a non-empty folder without the marker
+    (a batch folder of an earlier version, recognised by the caller).
+    """
+    given = Path(out_dir)
+    shown = str(out_dir)
+    try:
+        real = given.resolve()
+        cwd = Path.cwd().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise OutputError(f"dossier de sortie « {shown} » inaccessible : {exc}", shown) from None
+    if real == cwd:
+        raise OutputError(
+            f"le dossier de sortie « {shown} » est le dossier courant ({cwd}) : les résultats le "
+            f"remplaceraient en entier ; {_ADVICE}", shown)
+    if real in cwd.parents:
+        raise OutputError(
+            f"le dossier de sortie « {shown} » contient le dossier courant ({cwd}) : les "
+            f"résultats le remplaceraient en entier ; {_ADVICE}", shown)
+    for path, what in protect:
+        p = Path(path).resolve()
+        if _within(p, real):
+            rel = "est" if p == real else "contient"
+            raise OutputError(
+                f"le dossier de sortie « {shown} » {rel} {what} ({p}) : les résultats le "
+                f"remplaceraient ; {_ADVICE}", shown)
+    if given.is_symlink():
+        raise OutputError(
+            f"le dossier de sortie « {shown} » est un lien symbolique (vers "
+            f"« {os.readlink(given)} ») : donnez le chemin du dossier lui-même ; rien n'a été "
+            "modifié", shown)
+    if not given.exists():
+        for parent in given.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise OutputError(
+                        f"dossier de sortie « {shown} » impossible : « {parent} » est un fichier, "
+                        "pas un dossier ; rien n'a été modifié", shown)
+                break
+        return
+    if not given.is_dir():
+        size = given.stat().st_size
+        raise OutputError(
+            f"le dossier de sortie « {shown} » est un fichier ({size} octets), pas un dossier : "
+            f"il serait remplacé ; {_ADVICE}", shown)
+    try:
+        entries = os.listdir(given)
+    except OSError as exc:
+        raise OutputError(f"dossier de sortie « {shown} » illisible : {os_error_reason(exc)}",
+                          shown) from None
+    if not entries or adopt or is_tool_dir(given):
+        return
+    raise OutputError(
+        f"le dossier de sortie « {shown} » n'est pas vide et n'a pas été écrit par cet outil "
+        f"(il contient {len(entries)} élément{'s' if len(entries) > 1 else ''} : "
+        f"{_describe(entries, given)}) : les résultats le remplaceraient en entier ; {_ADVICE}",
+        shown)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill would terminate it: never treat a Windows process as gone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def clean_stale(out_dir: str | Path) -> list[Path]:
+    """Remove the temporary folders that killed runs left beside ``out_dir``.
+
+    Only folders named by `atomic_dir` (``.NAME.mutualisation-tmp-PID-*``,
+    ``.NAME.mutualisation-old-PID``) whose process is gone, and that are empty or hold the
+    marker, are touched. When ``out_dir`` is missing because a run was killed between its two
+    renames, the previous outputs (``-old-``) are put back instead of removed.
+    Returns the folders removed or restored."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; outputs get the usual permissions
+    parent = out_dir.parent
+    done: list[Path] = []
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError:
+        return done
+    for entry in names:
+        m = _STALE.fullmatch(entry)
+        if m is None or m["name"] != out_dir.name or _pid_alive(int(m["pid"])):
+            continue
+        path = parent / entry
+        if path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            empty = not os.listdir(path)
+        except OSError:
+            continue
+        marker = path / MARKER_FILE
+        half_written = marker.is_file() and not marker.is_symlink() and marker.stat().st_size == 0
+        if not (empty or half_written or is_tool_dir(path)):
+            continue
+        if m["kind"] == "old" and not empty and not out_dir.exists() and not out_dir.is_symlink():
+            try:
+                os.replace(path, out_dir)
+                done.append(path)
+                continue
+            except OSError:
+                pass
+        shutil.rmtree(path, ignore_errors=True)
+        done.append(path)
+    return done
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, deepest first."""
+    missing = []
+    for p in [folder, *folder.absolute().parents]:
+        if p.exists() or p.is_symlink():
+            break
+        missing.append(p)
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_created(created: list[Path]) -> None:
+    for p in created:
+        try:
+            p.rmdir()
+        except OSError:
+            break
+
+
+def _write_marker(folder: Path) -> None:
+    (folder / MARKER_FILE).write_text(marker_text(), encoding="utf-8")
+
+
+def claim_dir(out_dir: str | Path, protect=(), *, adopt: bool = False) -> Path:
+    """For outputs written in place (a batch, resumable): check ``out_dir`` (`check_out_dir`),
+    create it and write the marker. Errors of the system become an `OutputError` naming it."""
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir, protect, adopt=adopt)
+    created: list[Path] = []
+    try:
+        created = _make_parents(out_dir)
+        if not is_tool_dir(out_dir):
+            _write_marker(out_dir)
+    except OSError as exc:
+        _remove_created(created)
+        raise OutputError(f"impossible d'écrire dans le dossier de sortie « {out_dir} » : "
+                          f"{os_error_reason(exc)}", str(out_dir)) from exc
+    return out_dir
+
+
+@contextmanager
+def atomic_dir(out_dir: str | Path, protect=()) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out_dir`` and move it into place only when the block
+    completes; on any failure the temporary folder is removed and ``out_dir`` is left as it was.
+
+    ``out_dir`` must be absent, empty or a folder this tool wrote (`check_out_dir`; ``protect``
+    lists inputs it must not equal nor contain): anything else is refused before anything is
+    written. The marker is written in the new folder; stale temporary folders of killed runs are
+    cleaned (`clean_stale`). A system error (full disk, permission, a file in the way) becomes an
+    `OutputError` naming ``out_dir``; folders created for it are removed."""
+    out_dir = Path(out_dir)
+    shown = str(out_dir)
+    check_out_dir(out_dir, protect)
+    created: list[Path] = []
+    tmp: Path | None = None
+
+    def fail(exc: OSError) -> OutputError:
+        return OutputError(f"impossible d'écrire les résultats dans « {shown} » : "
+                           f"{os_error_reason(exc)} ; rien n'a été modifié", shown)
+
+    try:
+        created = _make_parents(out_dir.parent)
+        clean_stale(out_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.mutualisation-tmp-{os.getpid()}-",
+                                    dir=out_dir.parent))
+        _write_marker(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; outputs get the usual permissions
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _remove_created(created)
+        raise fail(exc) from exc
     try:
         yield tmp
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
+        check_out_dir(out_dir, protect)  # the folder may have changed during the run
+        _swap(tmp, out_dir)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        _remove_created(created)
+        if isinstance(exc, OSError):
+            raise fail(exc) from exc
         raise
 
 
-def write_outputs(result, out_dir: str | Path) -> Path:
+def _swap(tmp: Path, out_dir: Path) -> None:
+    """Put ``tmp`` in place of ``out_dir`` (absent, empty, or this tool's outputs)."""
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    old = out_dir.with_name(f".{out_dir.name}.mutualisation-old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        os.replace(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_outputs(result, out_dir: str | Path, protect=None) -> Path:
     """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
-    ``out_dir``, all or nothing (see `atomic_dir`)."""
-    with atomic_dir(out_dir) as tmp:
+    ``out_dir``, all or nothing (see `atomic_dir`). ``protect`` defaults to the scenario's folder
+    and data file, which ``out_dir`` may not equal nor contain."""
+    if protect is None:
+        protect = scenario_inputs(getattr(result.projection.resolved, "scenario", None))
+    with atomic_dir(out_dir, protect) as tmp:
         proj = result.projection
         _csv(proj.inputs[INPUT_COLUMNS], tmp / "inputs.csv")
         _csv(proj.allocation[ALLOCATION_COLUMNS], tmp / "allocation.csv")
