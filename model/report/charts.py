@@ -1,9 +1,13 @@
 """Altair charts of a run, in French, for screens, slides and the projector.
 
 Every function takes the tidy frames of a run (``RunResult.projection.projection``,
-``.allocation``, ``.inputs`` and ``RunResult.scissor``) and returns an ``alt.Chart``: no solving,
-no I/O (except :func:`save_chart`). ``big=True`` gives the large fonts and strokes a plenary room
-needs. Numbers follow the French conventions (decimal comma, narrow spaces, « 10 % »).
+``.allocation``, ``.inputs`` and ``RunResult.scissor``; a sensitivity result for
+:func:`crossing_probability_chart`) and returns an ``alt.Chart``: no solving, no I/O (except
+:func:`save_chart`). The scissor is told in euros first (:func:`blades_chart`,
+:func:`attribution_chart`, :func:`gap_chart`); the index chart (:func:`scissor_chart`) is a
+complement, never shown alone. Colours are safe for colour-blind readers (Okabe-Ito) and lines
+also differ by dash; each euro chart carries a French text alternative (``description``).
+``big=True`` gives the large fonts and strokes a plenary room needs. Numbers follow the French conventions (decimal comma, narrow spaces, « 10 % »).
 """
 
 from __future__ import annotations
@@ -63,14 +67,17 @@ def _sizes(big: bool) -> dict:
             "width": 560, "height": 320, "stroke": 2.5, "text": 12, "point": 70}
 
 
-def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = None):
-    """French locale, font sizes and a titled, plain look (no gridlines clutter)."""
+def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = None,
+            description: str | None = None):
+    """French locale, font sizes and a titled, plain look (no gridlines clutter);
+    ``description`` is the chart's text alternative (the SVG's ARIA description)."""
     s = _sizes(big)
     params = {"text": title, "fontSize": s["title"], "anchor": "start"}
     if subtitle:
         params.update(subtitle=subtitle, subtitleFontSize=s["subtitle"], subtitleColor="#555")
+    extra = {"description": description} if description else {}
     return (
-        chart.properties(title=alt.TitleParams(**params))
+        chart.properties(title=alt.TitleParams(**params), **extra)
         .configure(locale=FR_LOCALE, font="Helvetica, Arial, sans-serif")
         .configure_axis(labelFontSize=s["label"], titleFontSize=s["axis_title"],
                         gridColor="#e6e6e6", labelLimit=320)
@@ -187,6 +194,434 @@ def scissor_chart(projection: pd.DataFrame, scissor: pd.DataFrame | None = None,
 
 
 # ------------------------------------------------------------------------------------------------
+# The scissor in euros: the blades, the attribution waterfall, the gap, the crossing probability
+# ------------------------------------------------------------------------------------------------
+
+#: Okabe-Ito colours (safe for the common colour-vision deficiencies); lines also differ by dash.
+CB_COLOURS = {"resources": "#009E73", "other": "#8c8c8c", "pooled": "#0072B2",
+              "standalone": "#D55E00", "eb": "#000000", "total": "#4d4d4d"}
+
+BLADES_FR = {
+    "resources": "Ce que les recettes apportent",
+    "other": "Ce que prennent les autres dépenses",
+    "digital_pooled": "Ce que prend le numérique mutualisé",
+    "digital_standalone": "Ce que prendrait le numérique, chaque commune seule",
+    "eb_pooled": "Variation de l'épargne brute (mutualisé)",
+}
+#: Short names for the legend, which also carries each blade's amount in the last year.
+BLADES_SHORT_FR = {
+    "resources": "Recettes",
+    "other": "Autres dépenses",
+    "digital_pooled": "Numérique mutualisé",
+    "digital_standalone": "Numérique, chaque commune seule",
+    "eb_pooled": "Épargne brute (mutualisé)",
+}
+BLADE_STYLE = {  # colour, dash, relative width
+    "resources": (CB_COLOURS["resources"], [1, 0], 1.0),
+    "other": (CB_COLOURS["other"], [2, 3], 1.0),
+    "digital_pooled": (CB_COLOURS["pooled"], [1, 0], 1.3),
+    "digital_standalone": (CB_COLOURS["standalone"], [8, 4], 1.0),
+    "eb_pooled": (CB_COLOURS["eb"], [12, 3, 2, 3], 0.8),
+}
+ESTIMATED_FR = "Estimé : finances tirées de moyennes nationales."
+
+
+def eur_signed(value: float) -> str:
+    """``+2 854 698 €`` / ``−55 937 €`` (whole euros, French spaces, a true minus sign)."""
+    text = f"{abs(value):,.0f}".replace(",", "\u202f") + "\u00a0€"
+    if round(value) == 0:
+        return text
+    return ("+" if value > 0 else "−") + text
+
+
+def _eur(value: float) -> str:
+    return ("−" if round(value) < 0 else "") + f"{abs(value):,.0f}".replace(",", "\u202f") + "\u00a0€"
+
+
+def _payer(frame: pd.DataFrame, commune: str) -> pd.DataFrame:
+    df = frame[frame["commune"] == commune].sort_values("year")
+    if df.empty:
+        raise ValueError(f"unknown commune {commune!r} in the projection frame")
+    return df
+
+
+def _estimated(df: pd.DataFrame) -> bool:
+    return "finances_estimated" in df.columns and bool(df["finances_estimated"].astype(bool).any())
+
+
+def _payer_name(name: str, commune: str) -> str:
+    return name.removeprefix("Total ") if commune == EPCI_ID else name
+
+
+def blades_data(frame: pd.DataFrame, commune: str = EPCI_ID) -> pd.DataFrame:
+    """Tidy ``year, key, series, amount_eur, label`` of one payer: the change since the start
+    year of the yearly amounts, signed by their effect on the épargne brute (resources ``+``,
+    other spending and digital costs ``-``), and the resulting change of épargne brute
+    (pooled). In the start year every series is 0; per year, resources + other + digital
+    pooled = the change of épargne brute (to rounding)."""
+    df = _payer(frame, commune)
+    r, o = df["rrf_eur"].to_numpy(float), df["other_drf_eur"].to_numpy(float)
+    dp = df["digital_pooled_eur"].to_numpy(float)
+    ds = df["digital_standalone_eur"].to_numpy(float)
+    series = {
+        "resources": r - r[0],
+        "other": -(o - o[0]),
+        "digital_pooled": -(dp - dp[0]),
+        "digital_standalone": -(ds - ds[0]),
+    }
+    series["eb_pooled"] = series["resources"] + series["other"] + series["digital_pooled"]
+    years = df["year"].astype(int).to_numpy()
+    rows = []
+    for key, values in series.items():
+        for year, value in zip(years, values, strict=True):
+            rows.append({"year": int(year), "key": key, "series": BLADES_FR[key],
+                         "amount_eur": float(value), "label": eur_signed(float(value))})
+    return pd.DataFrame(rows)
+
+
+def blades_domain(*data: pd.DataFrame) -> tuple[float, float]:
+    """A y domain holding every blade of the `blades_data` frames given (a shared scale)."""
+    lo = min(0.0, *(float(d["amount_eur"].min()) for d in data))
+    hi = max(0.0, *(float(d["amount_eur"].max()) for d in data))
+    pad = 0.05 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def blades_chart(frame: pd.DataFrame, commune: str = EPCI_ID, big: bool = False,
+                 y_domain: tuple[float, float] | None = None, title: str | None = None,
+                 width: int | None = None, height: int | None = None) -> alt.Chart:
+    """The signature chart, in euros: per year, what resources bring and what other spending
+    and digital costs (pooled, and if each commune bought alone) take, as the change of each
+    yearly amount since the start year, on one euro scale, with the change of épargne brute
+    that is left. Estimated finances are said in the title and the subtitle."""
+    s = _sizes(big)
+    data = blades_data(frame, commune)
+    df = _payer(frame, commune)
+    name = _payer_name(str(df["name"].iloc[0]), commune)
+    estimated = _estimated(df)
+    years = sorted(data["year"].unique())
+    start, end = years[0], years[-1]
+    last = data[data["year"] == end].set_index("key")["amount_eur"]
+    keys = list(BLADES_FR)
+    # the legend carries each blade's amount in the last year: legible even when a line hugs 0
+    legend = {k: f"{BLADES_SHORT_FR[k]} : {eur_signed(last[k])}" for k in keys}
+    data["legend"] = data["key"].map(legend)
+    order = [legend[k] for k in keys]
+    colours = [BLADE_STYLE[k][0] for k in keys]
+    dashes = [BLADE_STYLE[k][1] for k in keys]
+    data["width"] = data["key"].map({k: BLADE_STYLE[k][2] for k in keys})
+    y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale()
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=s["point"] * 0.6)).encode(
+        x=_year_axis(big),
+        y=alt.Y("amount_eur:Q", title=f"Écart au montant de {start} (€ par an)",
+                axis=alt.Axis(format=",.0f"), scale=y_scale),
+        color=alt.Color("legend:N", title=f"En {end}, écart à {start}", sort=order,
+                        scale=alt.Scale(domain=order, range=colours),
+                        legend=alt.Legend(titleLimit=600)),
+        strokeDash=alt.StrokeDash("legend:N", title=f"En {end}, écart à {start}", sort=order,
+                                  scale=alt.Scale(domain=order, range=dashes)),
+        strokeWidth=alt.StrokeWidth("width:Q", legend=None, scale=alt.Scale(
+            domain=[0.8, 1.3], range=[s["stroke"] * 0.8, s["stroke"] * 1.3])),
+        tooltip=[alt.Tooltip("series:N", title="Lame"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("label:N", title=f"Écart à {start}")],
+    )
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#555", strokeWidth=1).encode(
+        y="zero:Q")
+    chart = alt.layer(zero, line).properties(width=width or s["width"],
+                                             height=height or s["height"])
+    meaning = ["Au-dessus de 0 : ce que les recettes apportent,",
+               "en dessous : ce que les dépenses prennent."]
+    subtitle = [f"{name} : écart à {start}, en euros par an, même échelle",
+                *(meaning if big else [" ".join(meaning)])]
+    if estimated:
+        subtitle.append(ESTIMATED_FR)
+    head = title or "L'effet ciseau en euros"
+    if estimated:
+        head += " (estimé)"
+    description = (
+        f"{name}, de {start} à {end}, écart au montant de {start} : les recettes apportent "
+        f"{eur_signed(last['resources'])} par an, les autres dépenses prennent "
+        f"{eur_signed(last['other'])}, le numérique mutualisé {eur_signed(last['digital_pooled'])}"
+        f" (chaque commune seule : {eur_signed(last['digital_standalone'])}) ; l'épargne brute "
+        f"varie de {eur_signed(last['eb_pooled'])}." + (" Montants estimés." if estimated else ""))
+    return _finish(chart, big, head, subtitle, description)
+
+
+WATERFALL_FR = {
+    "start": "Épargne brute {start}",
+    "resources": "+ Recettes",
+    "other": "− Autres dépenses",
+    "digital": "− Numérique ({case})",
+    "end": "= Épargne brute {end}",
+}
+WATERFALL_TOOLTIP_FR = {
+    "start": "Épargne brute annuelle en {start}",
+    "resources": "Hausse des recettes de {start} à {end}",
+    "other": "Hausse des autres dépenses de {start} à {end}",
+    "digital": "Hausse du coût numérique ({case}) de {start} à {end}",
+    "end": "Épargne brute annuelle en {end}",
+}
+
+
+def waterfall_domain(*data: pd.DataFrame) -> tuple[float, float]:
+    """An x domain holding every bar of the waterfalls given, with room for the labels."""
+    lo = min(0.0, *(float(d[["start_eur", "end_eur"]].min().min()) for d in data))
+    hi = max(0.0, *(float(d["top_eur"].max()) for d in data))
+    return lo - 0.05 * (hi - lo) * (lo < 0), hi + 0.3 * (hi - lo)
+
+
+def attribution_row(att, commune: str = EPCI_ID, case: str = "pooled",
+                    start: int | None = None, end: int | None = None) -> tuple[pd.Series, int, int]:
+    """One payer's attribution (`model.scissor.attribution`) from a projection frame, an
+    attribution table, one of its rows or a summary.json ``attribution`` entry, with its years."""
+    from model.scissor import attribution
+
+    if isinstance(att, pd.DataFrame):
+        if "year" in att.columns:  # a projection frame
+            att = attribution(att, case, end)
+        row = att.loc[commune]
+        attrs = att.attrs
+    else:
+        row = att if isinstance(att, pd.Series) else pd.Series(att)
+        attrs = row.attrs
+    start = start if start is not None else attrs.get("start")
+    end = end if end is not None else attrs.get("year")
+    if start is None or end is None:
+        raise ValueError("start and end years are needed for an attribution row without attrs")
+    return row, int(start), int(end)
+
+
+def waterfall_data(att, commune: str = EPCI_ID, case: str = "pooled",
+                   start: int | None = None, end: int | None = None) -> pd.DataFrame:
+    """The waterfall's bars: ``step, label, kind, amount_eur, start_eur, end_eur, text``, from the
+    start year's épargne brute through resources, other spending and digital costs to the end
+    year's (each bar starts where the previous one ended)."""
+    row, start, end = attribution_row(att, commune, case, start, end)
+    fmt = {"start": start, "end": end, "case": CASE_FR.get(case, case)}
+    labels = {k: v.format(**fmt) for k, v in WATERFALL_FR.items()}
+    details = {k: v.format(**fmt) for k, v in WATERFALL_TOOLTIP_FR.items()}
+    eb0, eb1 = float(row["eb_start_eur"]), float(row["eb_end_eur"])
+    steps = [("resources", float(row["eb_from_resources_eur"])),
+             ("other", float(row["eb_from_other_eur"])),
+             ("digital", float(row["eb_from_digital_eur"]))]
+    rows = [{"step": 0, "kind": "start", "amount_eur": eb0, "start_eur": 0.0, "end_eur": eb0,
+             "text": _eur(eb0)}]
+    level = eb0
+    for i, (kind, amount) in enumerate(steps, start=1):
+        rows.append({"step": i, "kind": kind, "amount_eur": amount, "start_eur": level,
+                     "end_eur": level + amount, "text": eur_signed(amount)})
+        level += amount
+    rows.append({"step": 4, "kind": "end", "amount_eur": eb1, "start_eur": 0.0, "end_eur": eb1,
+                 "text": _eur(eb1)})
+    out = pd.DataFrame(rows)
+    out.insert(1, "label", out["kind"].map(labels))
+    out.insert(2, "detail", out["kind"].map(details))
+    out["top_eur"] = out[["start_eur", "end_eur"]].max(axis=1)
+    return out
+
+
+def attribution_chart(att, commune: str = EPCI_ID, case: str = "pooled",
+                      start: int | None = None, end: int | None = None, big: bool = False,
+                      x_domain: tuple[float, float] | None = None, title: str | None = None,
+                      standalone_digital_eur: float | None = None,
+                      width: int | None = None, height: int | None = None) -> alt.Chart:
+    """Waterfall of the épargne brute from the start year to the end year, in euros: start,
+    + resources, − other spending, − digital costs (highlighted), = end. ``att`` is a projection
+    frame (then ``commune`` and ``case`` pick the row), an attribution table or one row of it.
+    ``standalone_digital_eur`` (the digital term if each commune bought alone) goes in the
+    subtitle when given (read from the frame when ``att`` is one)."""
+    from model.scissor import attribution
+
+    s = _sizes(big)
+    if isinstance(att, pd.DataFrame) and "year" in att.columns:  # a projection frame
+        if standalone_digital_eur is None and case == "pooled":
+            alone = attribution(att, "standalone", end).loc[commune]
+            standalone_digital_eur = float(alone["eb_from_digital_eur"])
+        att = attribution(att, case, end)
+    data = waterfall_data(att, commune, case, start, end)
+    row, start, end = attribution_row(att, commune, case, start, end)
+    name = _payer_name(str(row.get("name", commune)), commune)
+    estimated = bool(row.get("finances_estimated", False))
+    order = list(data["label"])
+    kinds = ["start", "resources", "other", "digital", "end"]
+    colours = [CB_COLOURS["total"], CB_COLOURS["resources"], CB_COLOURS["other"],
+               CB_COLOURS[case], CB_COLOURS["total"]]
+    data["highlight"] = data["kind"] == "digital"
+    x_scale = alt.Scale(domain=list(x_domain or waterfall_domain(data)), nice=False)
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=420))
+    tooltip = [alt.Tooltip("detail:N", title="Étape"), alt.Tooltip("text:N", title="Montant")]
+    bars = alt.Chart(data).mark_bar(size=28 if not big else 44).encode(
+        y=y,
+        x=alt.X("start_eur:Q", title=f"Épargne brute annuelle (€), {start} → {end}",
+                axis=alt.Axis(format=",.0f"), scale=x_scale),
+        x2="end_eur:Q",
+        color=alt.Color("kind:N", legend=None, scale=alt.Scale(domain=kinds, range=colours)),
+        opacity=alt.condition("datum.highlight", alt.value(1.0), alt.value(0.6)),
+        stroke=alt.condition("datum.highlight", alt.value("#000"), alt.value(None)),
+        strokeWidth=alt.condition("datum.highlight", alt.value(2.5), alt.value(0)),
+        tooltip=tooltip,
+    )
+    text = alt.Chart(data).mark_text(align="left", dx=6, fontSize=s["text"], color="#222"
+                                     ).encode(y=y, x="top_eur:Q", text="text:N", tooltip=tooltip
+                                              ).transform_filter("!datum.highlight")
+    text_digital = alt.Chart(data).mark_text(
+        align="left", dx=6, fontSize=s["text"] * 1.15, fontWeight="bold", color=CB_COLOURS[case]
+    ).encode(y=y, x="top_eur:Q", text="text:N", tooltip=tooltip).transform_filter(
+        "datum.highlight")
+    layers = [bars, text, text_digital]
+    if float(data["end_eur"].min()) < 0:
+        layers.insert(0, alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#555").encode(
+            x="zero:Q"))
+    chart = alt.layer(*layers).properties(width=width or s["width"],
+                                          height=height or (5 * (56 if big else 40)))
+    dig = float(row["eb_from_digital_eur"])
+    subtitle = [f"{name} : épargne brute annuelle, de {start} à {end}"]
+    if standalone_digital_eur is not None and case == "pooled":
+        subtitle.append(f"Numérique : {eur_signed(dig)} mutualisé, "
+                        f"{eur_signed(standalone_digital_eur)} chaque commune seule")
+    if estimated:
+        subtitle.append(ESTIMATED_FR)
+    head = title or "D'où vient la variation de l'épargne brute"
+    if estimated:
+        head += " (estimé)"
+    v = dict(zip(data["kind"], data["amount_eur"], strict=True))
+    description = (f"{name} : épargne brute {_eur(v['start'])} en {start} ; recettes "
+                   f"{eur_signed(v['resources'])}, autres dépenses {eur_signed(v['other'])}, "
+                   f"coût numérique {eur_signed(v['digital'])} ; épargne brute {_eur(v['end'])} "
+                   f"en {end}." + (" Montants estimés." if estimated else ""))
+    return _finish(chart, big, head, subtitle, description)
+
+
+def gap_data(frame: pd.DataFrame, commune: str = EPCI_ID) -> pd.DataFrame:
+    """Tidy ``year, case, case_fr, gap_eur, gap_cum_eur`` of one payer: the digital cost minus
+    what it would be had it grown like resources, yearly and cumulated since the start year."""
+    df = _payer(frame, commune)
+    rows = []
+    for case in ("pooled", "standalone"):
+        for year, gap, cum in zip(df["year"], df[f"digital_gap_{case}_eur"],
+                                  df[f"digital_gap_cum_{case}_eur"], strict=True):
+            rows.append({"year": int(year), "case": case, "case_fr": GAP_CASE_FR[case],
+                         "gap_eur": float(gap), "gap_cum_eur": float(cum)})
+    return pd.DataFrame(rows)
+
+
+GAP_CASE_FR = {"pooled": "Mutualisé", "standalone": "Chaque commune seule"}
+
+
+def gap_chart(frame: pd.DataFrame, commune: str = EPCI_ID, big: bool = False,
+              width: int | None = None, height: int | None = None) -> alt.Chart:
+    """The digital blade alone, in euros: per year, what digital costs take beyond what they
+    would if they grew like resources (bars), and that gap cumulated since the start year
+    (lines), pooled and if each commune bought alone."""
+    s = _sizes(big)
+    data = gap_data(frame, commune)
+    df = _payer(frame, commune)
+    name = _payer_name(str(df["name"].iloc[0]), commune)
+    estimated = _estimated(df)
+    start, end = int(data["year"].min()), int(data["year"].max())
+    order = [GAP_CASE_FR["pooled"], GAP_CASE_FR["standalone"]]
+    colour = alt.Color("case_fr:N", title=None, sort=order, scale=alt.Scale(
+        domain=order, range=[CB_COLOURS["pooled"], CB_COLOURS["standalone"]]))
+    bars = alt.Chart(data).mark_bar(opacity=0.55).encode(
+        x=_year_axis(big), xOffset=alt.XOffset("case_fr:N", sort=order),
+        y=alt.Y("gap_eur:Q", title="Euros", axis=alt.Axis(format=",.0f")),
+        color=colour,
+        tooltip=[alt.Tooltip("case_fr:N", title="Cas"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("gap_eur:Q", title="Écart de l'année (€)", format=",.0f")],
+    )
+    lines = alt.Chart(data).mark_line(strokeWidth=s["stroke"],
+                                      point=alt.OverlayMarkDef(size=s["point"])).encode(
+        x=_year_axis(big), y="gap_cum_eur:Q", color=colour,
+        strokeDash=alt.StrokeDash("case_fr:N", title=None, sort=order, scale=alt.Scale(
+            domain=order, range=[[1, 0], [8, 4]])),
+        tooltip=[alt.Tooltip("case_fr:N", title="Cas"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("gap_cum_eur:Q", title=f"Écart cumulé depuis {start} (€)",
+                             format=",.0f")],
+    )
+    chart = alt.layer(bars, lines).properties(width=width or s["width"],
+                                              height=height or s["height"])
+    last = data[data["year"] == end].set_index("case")
+    subtitle = [f"{name} : coût numérique moins ce qu'il serait s'il suivait les recettes",
+                f"Barres : écart de l'année ; lignes : écart cumulé depuis {start}."]
+    if estimated:
+        subtitle.append(ESTIMATED_FR)
+    head = "Ce que le numérique coûte de plus que la hausse des recettes"
+    if estimated:
+        head += " (estimé)"
+    description = (f"{name} : en {end}, le numérique coûte {eur_signed(last.loc['pooled', 'gap_eur'])}"
+                   f" de plus que s'il avait suivi les recettes (mutualisé), "
+                   f"{eur_signed(last.loc['standalone', 'gap_eur'])} si chaque commune achetait "
+                   f"seule ; cumulé de {start} à {end} : "
+                   f"{eur_signed(last.loc['pooled', 'gap_cum_eur'])} mutualisé, "
+                   f"{eur_signed(last.loc['standalone', 'gap_cum_eur'])} seules."
+                   + (" Montants estimés." if estimated else ""))
+    return _finish(chart, big, head, subtitle, description)
+
+
+PROBABILITY_LEVEL_FR = {"epci": "l'ensemble du territoire", "commune": "au moins une commune"}
+
+
+def crossing_probability(sens, indicator: str = "teb_alert", level: str = "epci") -> pd.DataFrame:
+    """Tidy ``year, case, case_fr, probability, draws`` from a sensitivity result
+    (`model.sensitivity.sensitivity`): the share of draws in which the scissor year of
+    ``indicator`` (EPCI total, or the first commune for ``level="commune"``) is at or before
+    each year of the horizon."""
+    dist = sens.scissor
+    dist = dist[(dist["indicator"] == indicator) & (dist["level"] == level)]
+    if dist.empty:
+        raise ValueError(f"no distribution for {indicator!r} at level {level!r}")
+    years = sorted(int(y) for y in sens.shares["year"].unique())
+    n = int(len(sens.draws))
+    rows = []
+    for case in ("pooled", "standalone"):
+        d = dist[(dist["case"] == case) & dist["year"].notna()]
+        for year in years:
+            hit = int(d.loc[d["year"] <= year, "draws"].sum())
+            rows.append({"year": year, "case": case, "case_fr": GAP_CASE_FR[case],
+                         "probability": hit / n, "draws": hit})
+    return pd.DataFrame(rows)
+
+
+def crossing_probability_chart(sens, indicator: str = "teb_alert", level: str = "epci",
+                               territory: str | None = None, big: bool = False,
+                               width: int | None = None, height: int | None = None) -> alt.Chart:
+    """Probability, year by year, that the threshold of ``indicator`` has been crossed (the
+    taux d'épargne brute under the alert threshold by default), pooled and if each commune
+    bought alone, over the draws of a sensitivity result."""
+    s = _sizes(big)
+    data = crossing_probability(sens, indicator, level)
+    n = int(len(sens.draws))
+    order = [GAP_CASE_FR["pooled"], GAP_CASE_FR["standalone"]]
+    data["text"] = data["probability"].map(lambda p: f"{100 * p:.0f}\u202f%")
+    line = alt.Chart(data).mark_line(strokeWidth=s["stroke"],
+                                     point=alt.OverlayMarkDef(size=s["point"])).encode(
+        x=_year_axis(big),
+        y=alt.Y("probability:Q", title="Probabilité (part des tirages)",
+                axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("case_fr:N", title=None, sort=order, scale=alt.Scale(
+            domain=order, range=[CB_COLOURS["pooled"], CB_COLOURS["standalone"]])),
+        strokeDash=alt.StrokeDash("case_fr:N", title=None, sort=order, scale=alt.Scale(
+            domain=order, range=[[1, 0], [8, 4]])),
+        tooltip=[alt.Tooltip("case_fr:N", title="Cas"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("text:N", title="Probabilité"),
+                 alt.Tooltip("draws:Q", title="Tirages")],
+    )
+    chart = line.properties(width=width or s["width"], height=height or s["height"])
+    phrase = SCISSOR_PHRASE_FR.get(indicator, INDICATOR_LABELS_FR.get(indicator, indicator))
+    who = PROBABILITY_LEVEL_FR[level]
+    subtitle = [f"{territory + ' — ' if territory else ''}part des tirages où, pour {who}, "
+                f"{phrase} cette année-là ou avant",
+                f"{n} tirages de la hausse des licences, de celle des recettes et du saut SaaS."]
+    end = data["year"].max()
+    last = data[data["year"] == end].set_index("case")["probability"]
+    description = (f"Sur {n} tirages, probabilité que {phrase} d'ici {end} pour {who} : "
+                   f"{100 * last['pooled']:.0f} % en mutualisant, "
+                   f"{100 * last['standalone']:.0f} % si chaque commune achète seule.")
+    return _finish(chart, big, "Probabilité de franchir le seuil, année par année", subtitle,
+                   description)
+
+
+# ------------------------------------------------------------------------------------------------
 # Burden and taux d'épargne brute per commune, with thresholds
 # ------------------------------------------------------------------------------------------------
 
@@ -209,6 +644,9 @@ def burden_chart(projection: pd.DataFrame, thresholds: dict, measure: str = "teb
     col = f"{measure}_{case}"
     df = projection[["year", "commune", "name", col]].rename(columns={col: "value"})
     df = df.assign(year=df["year"].astype(int), value=df["value"].astype(float))
+    if "finances_estimated" in projection.columns:  # « (estimé) » beside estimated communes
+        est = projection["finances_estimated"].astype(bool) & (projection["commune"] != EPCI_ID)
+        df["name"] = df["name"].where(~est.to_numpy(), df["name"] + " (estimé)")
     highlight = [c for c in (highlight or []) if c in set(df["commune"])]
     df["group"] = "Autres communes"
     df.loc[df["commune"].isin(highlight), "group"] = df["name"]
@@ -272,6 +710,11 @@ def burden_chart(projection: pd.DataFrame, thresholds: dict, measure: str = "teb
                 else f"{n} communes, si chaque commune achète seule")
     if hl_names:
         subtitle += " ; en couleur, les premières à franchir le seuil"
+    n_est = int(projection.loc[projection["commune"] != EPCI_ID].groupby("commune")[
+        "finances_estimated"].first().sum()) if "finances_estimated" in projection.columns else 0
+    if n_est:
+        subtitle = [subtitle, f"« estimé » : finances estimées à partir de moyennes nationales "
+                              f"({n_est} commune{'s' if n_est > 1 else ''} sur {n})"]
     return _finish(chart, big, title, subtitle)
 
 

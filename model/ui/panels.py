@@ -28,6 +28,7 @@ from model.costs import POOL_LABELS_FR, POOLS
 from model.data.assumptions import assumption_values, load_assumptions
 from model.data.bundled import DATA_DIR, load_epci, search_epci
 from model.errors import InputError, ModelError
+from model.projection import EPCI_ID
 from model.report import charts
 from model.report.export import write_report
 from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
@@ -35,13 +36,21 @@ from model.scenario import METHODS, Scenario
 from model.ui.views import (
     Simulation,
     View,
+    attribution_table,
+    commune_options,
     default_split_sentence,
     display_commune_table,
     display_crossings,
+    display_named,
+    estimated_count,
+    estimated_invitation,
+    headline,
     html_table,
     infeasible_message,
     key_figures,
     message_html,
+    named_communes,
+    negative_eb_sentence,
     scenario_overrides,
 )
 
@@ -52,6 +61,23 @@ DEFAULT_SCENARIO = SCENARIO_DIR / "beauce_loiretaine.yaml"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SEARCH_HITS = 60
 WIDE = {"description_width": "initial"}
+#: Draws of the crossing probability (a button, never a slider, runs them: about 1 s for 43
+#: communes).
+PROBABILITY_DRAWS = 200
+PROBABILITY_LEVELS_FR = [("Ensemble du territoire", "epci"), ("Au moins une commune", "commune")]
+
+
+def headline_html(text: str, big: bool = False) -> str:
+    """The headline sentence, escaped, in a plain readable box."""
+    size = 22 if big else 16
+    return (f"<div style='font-family:Helvetica,Arial,sans-serif;font-size:{size}px;"
+            f"line-height:1.35;margin:6px 0;padding:6px 10px;border-left:4px solid #0072B2;"
+            f"background:#f4f8fb'>{html.escape(text)}</div>")
+
+
+def _fr_law(law) -> str:
+    lo, mode, hi = (float(v) for v in law)
+    return f"de {_fr_pct(lo)} à {_fr_pct(hi)} par an (le plus probable : {_fr_pct(mode)})"
 
 
 def enable_offline_charts() -> None:
@@ -290,12 +316,31 @@ class SimulatorPanel(Panel):
         self.status = w.HTML()
         self.table = w.HTML()
         self.crossings = w.HTML()
+        self.commune = w.Dropdown(options=[("Ensemble de l'EPCI", EPCI_ID)], value=EPCI_ID,
+                                  description="Territoire affiché", style=WIDE,
+                                  layout=w.Layout(width="460px"))
+        self.headline = w.HTML()
+        self.estimated_note = w.HTML()
         self.charts = {
+            "blades": LiveChart(charts.blades_chart),
+            "waterfall": LiveChart(charts.attribution_chart),
+            "gap": LiveChart(charts.gap_chart),
             "scissor": LiveChart(charts.scissor_chart),
             "burden": LiveChart(charts.burden_chart),
             "allocation": LiveChart(charts.allocation_chart),
             "methods": LiveChart(charts.method_comparison_chart),
         }
+        self.proba_button = w.Button(description=f"Lancer les tirages ({PROBABILITY_DRAWS})",
+                                     icon="random", layout=w.Layout(width="240px"),
+                                     tooltip="Tire au hasard la hausse des licences, celle des "
+                                             "recettes et le saut SaaS (environ une seconde)")
+        self.proba_level = w.ToggleButtons(options=PROBABILITY_LEVELS_FR, value="epci")
+        self.proba_message = w.HTML()
+        self.proba_chart = LiveChart(charts.crossing_probability_chart)
+        self.proba_chart.clear("Cliquez « Lancer les tirages » pour voir la probabilité.")
+        self.sensitivity = None
+        self._sensitivity_sig = None
+        self.timings: dict[str, float] = {}
         self.widget = self._layout()
 
         # --- events -----------------------------------------------------------------------------
@@ -312,6 +357,9 @@ class SimulatorPanel(Panel):
             slider.observe_value(self.refresh)
         self.band.observe(self._on_band, "value")
         self.report_button.on_click(self._on_report)
+        self.commune.observe(self._on_commune, "value")
+        self.proba_button.on_click(self.run_draws)
+        self.proba_level.observe(self._on_proba_level, "value")
         self._suspend = False
         self.refresh()
 
@@ -330,9 +378,17 @@ class SimulatorPanel(Panel):
         ], layout=w.Layout(width="400px", border="1px solid #ddd", padding="6px"))
         tabs = w.Tab([
             w.VBox([self.year, self.table]),
-            w.VBox([self.charts["scissor"].widget, self.charts["burden"].widget,
-                    w.HTML("<b>Premières communes à franchir le seuil d'alerte</b>"),
-                    self.crossings]),
+            w.VBox([self.commune, self.headline, self.estimated_note,
+                    self.charts["blades"].widget, self.charts["waterfall"].widget,
+                    self.charts["gap"].widget,
+                    w.HTML("<b>Les mêmes montants en indices (base 100), en complément</b>"),
+                    self.charts["scissor"].widget, self.charts["burden"].widget,
+                    w.HTML("<b>Premières communes à franchir le seuil d'alerte</b> "
+                           "(« estimé » : finances estimées à partir de moyennes nationales)"),
+                    self.crossings,
+                    w.HTML("<b>Incertitude : probabilité de franchir le seuil d'alerte</b>"),
+                    w.HBox([self.proba_button, self.proba_level]), self.proba_message,
+                    self.proba_chart.widget]),
             w.VBox([self.charts["allocation"].widget]),
             w.VBox([self.charts["methods"].widget]),
         ])
@@ -440,7 +496,8 @@ class SimulatorPanel(Panel):
         self.refresh()
 
     #: The charts shown in each tab (index of ``self.tabs``).
-    TAB_CHARTS = {0: (), 1: ("scissor", "burden"), 2: ("allocation",), 3: ("methods",)}
+    TAB_CHARTS = {0: (), 1: ("blades", "waterfall", "gap", "scissor", "burden"),
+                  2: ("allocation",), 3: ("methods",)}
 
     def _visible(self, name: str) -> bool:
         return name in self.TAB_CHARTS.get(self.tabs.selected_index, ())
@@ -448,6 +505,64 @@ class SimulatorPanel(Panel):
     def _on_tab(self, change) -> None:
         for name in self.TAB_CHARTS.get(change["new"], ()):
             self.charts[name].flush()
+
+    def _on_commune(self, _change) -> None:
+        if self._suspend or self.view is None:
+            return
+        start = time.perf_counter()
+        self.compute(lambda: self._draw_scissor(self.view))
+        self.timings["commune"] = time.perf_counter() - start
+
+    def _on_proba_level(self, _change) -> None:
+        if self.sensitivity is not None:
+            self._draw_probability()
+
+    def run_draws(self, _button=None) -> None:
+        """The crossing probability of the scenario on screen: a few hundred draws of the
+        licence and resources growth and of the SaaS jump (never on a slider move)."""
+        from model.sensitivity import sensitivity
+
+        view = self.view
+        if view is None:
+            self.proba_message.value = message_html(
+                "Aucun résultat : corrigez d'abord les réglages.", "warning")
+            return
+        self.proba_message.value = message_html("Tirages en cours…")
+        try:
+            result = sensitivity(view.projection.resolved, draws=PROBABILITY_DRAWS, seed=0)
+        except ModelError as exc:
+            self.proba_message.value = message_html(str(exc), "error")
+            return
+        except Exception as exc:
+            log.debug("draws failed", exc_info=True)
+            self.proba_message.value = message_html(
+                f"Les tirages n'ont pas abouti ({short_error(exc)}).", "error")
+            return
+        self.sensitivity = result
+        self._sensitivity_sig = self._scissor_sig(view)
+        self.timings["draws"] = result.seconds
+        self._draw_probability()
+
+    def _draw_probability(self) -> None:
+        result, view = self.sensitivity, self.view
+        level = self.proba_level.value
+        name = view.projection.resolved.epci.name
+        self.proba_chart.update((self._sensitivity_sig, level), result, level=level,
+                                territory=name)
+        prob = charts.crossing_probability(result, "teb_alert", level)
+        end = int(prob["year"].max())
+        last = prob[prob["year"] == end].set_index("case")["probability"]
+        st = result.settings
+        seconds = f"{result.seconds:.1f}".replace(".", ",")
+        self.proba_message.value = message_html(
+            f"{len(result.draws)} tirages en {seconds} s (graine {st['seed']}) : hausse des "
+            f"licences {_fr_law(st['licence_growth'])}, des recettes "
+            f"{_fr_law(st['rrf_growth'])}, saut SaaS une fois sur "
+            f"{round(1 / st['saas_jump_probability']) if st['saas_jump_probability'] else 0}"
+            f" ; les autres réglages sont ceux affichés. Probabilité que le taux d'épargne "
+            f"brute passe sous le seuil d'alerte d'ici {end} : {_fr_pct(last['pooled'], 0)} en "
+            f"mutualisant, {_fr_pct(last['standalone'], 0)} si chaque commune achète seule.",
+            "info")
 
     def _on_band(self, change) -> None:
         self.band_label.value = self._band_text(change["new"])
@@ -536,12 +651,15 @@ class SimulatorPanel(Panel):
             self.show("Cochez au moins un service à mutualiser.", "warning")
             return
         start = time.perf_counter()
+
         def draw():
             view = self.sim.view(self.current_scenario(), self.user_table, self.user_key)
+            self.timings["view"] = time.perf_counter() - start
             self._draw(view)
             return view
 
         view = self.compute(draw, " Modifiez les réglages ou revenez aux données fournies.")
+        self.timings["refresh"] = time.perf_counter() - start
         if view is None:
             return
         self.view = view
@@ -575,8 +693,6 @@ class SimulatorPanel(Panel):
             self._table_sig = table_sig
         first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
         vis = self._visible
-        self.charts["scissor"].update((view.lp_key, method, thr_key), proj.projection,
-                                      view.scissor, visible=vis("scissor"))
         self.charts["burden"].update((view.lp_key, method, thr_key), proj.projection, thr,
                                      highlight=list(first["commune"]), visible=vis("burden"))
         self.crossings.value = html_table(display_crossings(view), None)
@@ -584,6 +700,42 @@ class SimulatorPanel(Panel):
                                          proj.inputs, year, method, visible=vis("allocation"))
         self.charts["methods"].update((view.lp_key, method, year), proj.allocation, proj.inputs,
                                       year, chosen=method, visible=vis("methods"))
+        self._draw_scissor(view)
+
+    @staticmethod
+    def _scissor_sig(view: View) -> tuple:
+        return (view.lp_key, view.scenario.method, tuple(sorted(view.thresholds.items())))
+
+    def _draw_scissor(self, view: View) -> None:
+        """The Effet ciseau tab in euros: headline, estimated invitation, blades, waterfall and
+        gap of the territory shown (the EPCI or one commune), and the index chart."""
+        options = commune_options(view)
+        if [tuple(o) for o in self.commune.options] != options:
+            self._suspend = True
+            try:
+                keep = self.commune.value
+                self.commune.options = options
+                self.commune.value = keep if keep in {v for _, v in options} else EPCI_ID
+            finally:
+                self._suspend = False
+        commune = self.commune.value or EPCI_ID
+        frame = view.projection.projection
+        method = view.scenario.method
+        self.headline.value = headline_html(headline(view, commune, attribution_table(view)))
+        invitation = estimated_invitation(view)
+        self.estimated_note.value = message_html(invitation, "warning") if invitation else ""
+        vis = self._visible
+        sig = (view.lp_key, method, commune)
+        self.charts["blades"].update(sig, frame, commune, visible=vis("blades"))
+        self.charts["waterfall"].update(sig, frame, commune, visible=vis("waterfall"))
+        self.charts["gap"].update(sig, frame, commune, visible=vis("gap"))
+        thr_key = tuple(sorted(view.thresholds.items()))
+        self.charts["scissor"].update((view.lp_key, method, thr_key, commune), frame,
+                                      view.scissor, commune=commune, visible=vis("scissor"))
+        if self._sensitivity_sig is not None and self._sensitivity_sig != self._scissor_sig(view):
+            self.sensitivity = self._sensitivity_sig = None
+            self.proba_chart.clear("Réglages modifiés : relancez les tirages.")
+            self.proba_message.value = ""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -595,7 +747,9 @@ CASES_FR = [("Mutualisé", "pooled"), ("Chaque commune seule", "standalone")]
 
 
 class ScissorPanel(Panel):
-    """The signature chart and each commune's trajectory, for a bundled or given scenario."""
+    """The scissor told in euros, for a bundled or given scenario: the headline, the blades,
+    the waterfall of the épargne brute, the communes named per indicator (negative épargne
+    brute first, estimated finances marked); then the indices and each commune's trajectory."""
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
                  simulation: Simulation | None = None, offline: bool = True, big: bool = False):
@@ -603,6 +757,7 @@ class ScissorPanel(Panel):
             enable_offline_charts()
         self.sim = simulation or Simulation()
         self.big = big
+        self._suspend = True
         self.scenarios = bundled_scenarios()
         first = as_scenario(scenario)
         options = list(self.scenarios.items())
@@ -614,13 +769,21 @@ class ScissorPanel(Panel):
                                    layout=w.Layout(width="520px"))
         match = [p for _, p in options if p is not None and as_scenario(p) == first]
         self.scenario.value = None if self.custom else (match[0] if match else options[0][1])
+        self.commune = w.Dropdown(options=[("Ensemble de l'EPCI", EPCI_ID)], value=EPCI_ID,
+                                  description="Territoire affiché", style=WIDE,
+                                  layout=w.Layout(width="460px"))
         self.indicator = w.Dropdown(options=[(v, k) for k, v in INDICATOR_LABELS_FR.items()],
                                     value="teb_alert", description="Année du ciseau selon",
                                     style=WIDE, layout=w.Layout(width="520px"))
         self.measure = w.ToggleButtons(options=MEASURES_FR, value="teb")
         self.case = w.ToggleButtons(options=CASES_FR, value="pooled")
         self.status = w.HTML()
+        self.headline = w.HTML()
+        self.estimated_note = w.HTML()
+        self.named = w.HTML()
         self.crossings = w.HTML()
+        self.blades_chart = LiveChart(charts.blades_chart)
+        self.waterfall_chart = LiveChart(charts.attribution_chart)
         self.scissor_chart = LiveChart(charts.scissor_chart)
         self.burden_chart = LiveChart(charts.burden_chart)
         self.export_dir = w.Text(value="diapos", description="Dossier des images", style=WIDE)
@@ -628,25 +791,36 @@ class ScissorPanel(Panel):
         self.export_message = w.HTML()
         self.export_button.on_click(lambda _b: self.save_charts(self.export_dir.value))
         self.widget = w.VBox([
-            w.HBox([self.scenario, self.indicator]), self.status,
+            w.HBox([self.scenario, self.commune]), self.status,
             w.HBox([self.export_dir, self.export_button]), self.export_message,
-            self.scissor_chart.widget, w.HBox([self.measure, self.case]),
-            self.burden_chart.widget,
-            w.HTML("<b>Les communes qui franchissent le seuil en premier</b>"), self.crossings,
+            self.headline, self.estimated_note,
+            self.blades_chart.widget, self.waterfall_chart.widget,
+            w.HTML("<h3>Les communes nommées, indicateur par indicateur</h3>"), self.named,
+            w.HTML("<h3>Les mêmes montants en indices (base 100), en complément</h3>"),
+            self.indicator, self.scissor_chart.widget,
+            w.HBox([self.measure, self.case]), self.burden_chart.widget,
+            w.HTML("<b>Les communes qui franchissent le seuil en premier</b> "
+                   "(« estimé » : finances estimées à partir de moyennes nationales)"),
+            self.crossings,
         ])
-        for widget in (self.scenario, self.indicator, self.measure, self.case):
+        for widget in (self.scenario, self.commune, self.indicator, self.measure, self.case):
             widget.observe(self.refresh, "value")
         self.view: View | None = None
+        self._suspend = False
         self.refresh()
 
+    #: File stem of each chart written by :meth:`save_charts`.
+    EXPORTS = ("effet_ciseau_euros", "epargne_brute_cascade", "effet_ciseau",
+               "trajectoires_communes")
+
     def save_charts(self, folder: str | Path) -> list[Path]:
-        """Write both charts as PNG and SVG (for slides) into ``folder``."""
+        """Write the four charts as PNG and SVG (for slides) into ``folder``."""
         folder = Path(folder or "diapos")
         written = []
+        lives = (self.blades_chart, self.waterfall_chart, self.scissor_chart, self.burden_chart)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for name, live in (("effet_ciseau", self.scissor_chart),
-                               ("trajectoires_communes", self.burden_chart)):
+            for name, live in zip(self.EXPORTS, lives, strict=True):
                 for suffix in (".png", ".svg"):
                     written.append(charts.save_chart(live.widget.chart, folder / f"{name}{suffix}"))
         except Exception as exc:
@@ -662,22 +836,65 @@ class ScissorPanel(Panel):
         return self.custom if self.scenario.value is None else as_scenario(self.scenario.value)
 
     def refresh(self, *_args) -> None:
+        if self._suspend:
+            return
         view = self.compute(lambda: self.sim.view(self.current_scenario()))
         if view is None:
             return
         self.view = view
+        self.compute(lambda: self._draw(view))
+
+    def _draw(self, view: View) -> None:
         proj = view.projection
+        options = commune_options(view)
+        if [tuple(o) for o in self.commune.options] != options:
+            self._suspend = True
+            try:
+                keep = self.commune.value
+                self.commune.options = options
+                self.commune.value = keep if keep in {v for _, v in options} else EPCI_ID
+            finally:
+                self._suspend = False
+        commune = self.commune.value or EPCI_ID
         ind = self.indicator.value
         self.show(infeasible_message(view) or f"{proj.resolved.epci.name} : "
                   f"{len(proj.resolved.communes.values)} communes, {proj.years[0]}-"
                   f"{proj.years[-1]}.", "warning" if view.infeasible_years else "ok")
-        self.scissor_chart.update((view.lp_key, ind), proj.projection, view.scissor,
-                                  indicator=ind, big=self.big)
+        self.headline.value = headline_html(headline(view, commune), self.big)
+        invitation = estimated_invitation(view)
+        self.estimated_note.value = message_html(invitation, "warning") if invitation else ""
+        frame = proj.projection
+        self.blades_chart.update((view.lp_key, commune), frame, commune, big=self.big)
+        self.waterfall_chart.update((view.lp_key, commune), frame, commune, big=self.big)
+        self.named.value = named_html(view)
+        self.scissor_chart.update((view.lp_key, ind, commune), frame, view.scissor,
+                                  commune=commune, indicator=ind, big=self.big)
         first = charts.first_crossings(view.scissor, ind, self.case.value, 5)
         self.burden_chart.update((view.lp_key, self.measure.value, self.case.value, ind),
-                                 proj.projection, view.thresholds, self.measure.value,
+                                 frame, view.thresholds, self.measure.value,
                                  self.case.value, list(first["commune"]), self.big)
         self.crossings.value = html_table(display_crossings(view, ind), 320)
+
+
+def named_html(view: View, n: int = 12) -> str:
+    """Per indicator, gravest first, the communes that cross, named (« estimé » marked)."""
+    end = view.projection.years[-1]
+    thr = view.thresholds
+    levels = {"teb_alert": thr["teb_alert"], "teb_degraded": thr["teb_degraded"],
+              "digital_burden": thr["digital_burden_threshold"]}
+    parts = []
+    for indicator, rows in named_communes(view).items():
+        label = INDICATOR_LABELS_FR.get(indicator, indicator)
+        if indicator in levels:
+            label += f" ({_fr_pct(levels[indicator], 1 if indicator == 'digital_burden' else 0)})"
+        count = f"{len(rows)} commune{'s' if len(rows) > 1 else ''}" if rows else "aucune commune"
+        parts.append(f"<h4 style='margin:10px 0 4px'>{html.escape(label)} : {count} d'ici "
+                     f"{end}</h4>")
+        if rows:
+            parts.append(html_table(display_named(rows, n), 300))
+            if len(rows) > n:
+                parts.append(f"<div>… et {len(rows) - n} autre(s).</div>")
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -686,7 +903,10 @@ class ScissorPanel(Panel):
 
 class PlenaryPanel(Panel):
     """Two scenarios side by side in large French charts: A as on file, B a variant with a
-    different method, licence growth or EPCI share. Few controls, no code."""
+    different method, licence growth or EPCI share. For each: what digital costs do to the
+    territory's savings in one sentence (euros), the blades in euros and the waterfall of the
+    épargne brute on a scale shared by A and B, the estimated finances and the communes whose
+    épargne brute turns negative, named. Few controls, no code."""
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
                  simulation: Simulation | None = None, offline: bool = True,
@@ -710,17 +930,29 @@ class PlenaryPanel(Panel):
         self.epci_share_b = PercentSlider("Part EPCI B", 0.0, 0.0, 1.0, 0.05, digits=0)
         self.status = w.HTML()
         self.figures = w.HTML()
-        self.scissor = {k: LiveChart(charts.scissor_chart) for k in "AB"}
+        self.blades = {k: LiveChart(charts.blades_chart) for k in "AB"}
+        self.waterfall = {k: LiveChart(charts.attribution_chart) for k in "AB"}
         self.burden = {k: LiveChart(charts.burden_chart) for k in "AB"}
         self.titles = {k: w.HTML() for k in "AB"}
+        self.headlines = {k: w.HTML() for k in "AB"}
+        self.notes = {k: w.HTML() for k in "AB"}
         big_css = w.HTML("<style>.mcm-plenary .widget-label, .mcm-plenary select,"
                          ".mcm-plenary .widget-readout, .mcm-plenary label{font-size:18px}"
                          "</style>")
         controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b],
                           layout=w.Layout(flex_flow="row wrap"))
+        column = w.Layout(width=f"{chart_width + 180}px", margin="0 12px 0 0")
+
+        def side_by_side(widgets: dict) -> w.HBox:
+            return w.HBox([w.Box([widgets[k]], layout=column) for k in "AB"])
+
         self.widget = w.VBox([
             big_css, controls, self.status,
-            w.HBox([w.VBox([self.titles[k], self.scissor[k].widget]) for k in "AB"]),
+            side_by_side({k: w.VBox([self.titles[k], self.headlines[k]]) for k in "AB"}),
+            # the blades first, A then B (the browser test reads the second chart as B's)
+            side_by_side({k: self.blades[k].widget for k in "AB"}),
+            side_by_side({k: self.waterfall[k].widget for k in "AB"}),
+            side_by_side(self.notes),
             self.figures,
             w.HBox([self.burden[k].widget for k in "AB"]),
         ])
@@ -750,6 +982,9 @@ class PlenaryPanel(Panel):
         if views is None:
             return
         self.views = views
+        self.compute(lambda: self._draw(views))
+
+    def _draw(self, views: dict[str, View]) -> None:
         warn = [infeasible_message(v) for v in views.values() if v.infeasible_years]
         self.show(warn[0] if warn else views["A"].projection.resolved.epci.name,
                   "warning" if warn else "info")
@@ -758,12 +993,14 @@ class PlenaryPanel(Panel):
                               "B — variante": figs["B"]})
         table.index.name = "Indicateur"
         self.figures.value = html_table(table, None, big=True, index=True)
-        lo = min(_index_range(v)[0] for v in views.values())
-        hi = max(_index_range(v)[1] for v in views.values())
-        pad = (hi - lo) * 0.05
-        domain = (lo - pad, hi + pad)
+        # one euro scale for A and B: the variant's difference is read, not guessed
+        blades_y = charts.blades_domain(*(charts.blades_data(v.projection.projection)
+                                          for v in views.values()))
+        waterfall_x = charts.waterfall_domain(*(charts.waterfall_data(v.projection.projection)
+                                                for v in views.values()))
         for k, view in views.items():
             proj = view.projection
+            frame = proj.projection
             label = "A — scénario de référence" if k == "A" else "B — variante"
             sentence = (default_split_sentence(view, proj.years[0])
                         if view.scenario.method == "voted_key" else "")
@@ -772,15 +1009,25 @@ class PlenaryPanel(Panel):
                                     "</div>" + (f"<div style='font-size:16px;margin-top:4px'>"
                                                 f"{html.escape(sentence)}</div>"
                                                 if sentence else ""))
+            self.headlines[k].value = headline_html(headline(view), big=True)
+            n_est = estimated_count(view)
+            n_all = len(proj.resolved.communes.values)
+            lines = []
+            if n_est:
+                lines.append(f"Finances estimées à partir de moyennes nationales pour {n_est} "
+                             f"commune{'s' if n_est > 1 else ''} sur {n_all} : montants "
+                             "estimés tant que leurs comptes ne sont pas déposés.")
+            lines.append(negative_eb_sentence(view))
+            self.notes[k].value = ("<div style='font-family:Helvetica,Arial,sans-serif;"
+                                   "font-size:18px;line-height:1.4'>"
+                                   + "<br>".join(html.escape(t) for t in lines) + "</div>")
+            sig = (view.lp_key, view.scenario.method)
+            self.blades[k].update((*sig, blades_y), frame, big=True, y_domain=blades_y,
+                                  title=f"L'effet ciseau en euros — {k}", width=self.width,
+                                  height=380)
+            self.waterfall[k].update((*sig, waterfall_x), frame, big=True, x_domain=waterfall_x,
+                                     title=f"L'épargne brute, de {proj.years[0]} à "
+                                           f"{proj.years[-1]} — {k}", width=self.width - 160)
             first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
-            self.scissor[k].update((view.lp_key, view.scenario.method, domain), proj.projection,
-                                   view.scissor, big=True, y_domain=domain,
-                                   title=f"Effet ciseau — {k}", width=self.width, height=380)
-            self.burden[k].update((view.lp_key, view.scenario.method), proj.projection,
-                                  view.thresholds, highlight=list(first["commune"]), big=True,
-                                  width=self.width, height=340)
-
-
-def _index_range(view: View) -> tuple[float, float]:
-    idx = charts.scissor_indices(view.projection.projection)["index"]
-    return float(idx.min()), float(idx.max())
+            self.burden[k].update(sig, frame, view.thresholds, highlight=list(first["commune"]),
+                                  big=True, width=self.width, height=340)

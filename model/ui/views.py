@@ -176,6 +176,13 @@ def eur(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f") + "\u00a0€"
 
 
+def eur_signed(value: float) -> str:
+    """``+12 345 €`` / ``−12 345 €``."""
+    from model.report.charts import eur_signed as signed
+
+    return "–" if value is None or pd.isna(value) else signed(value)
+
+
 def pct(value: float, digits: int = 1) -> str:
     """``12,3 %``."""
     if value is None or pd.isna(value):
@@ -210,7 +217,8 @@ def display_commune_table(view: View, year: int, method: str) -> pd.DataFrame:
 
 
 def display_crossings(view: View, indicator: str = "teb_alert", n: int = 10) -> pd.DataFrame:
-    """The communes that cross the threshold first, in French."""
+    """The communes that cross the threshold first, in French; « (estimé) » beside a commune
+    whose finances are estimated from national averages."""
     from model.report.charts import first_crossings
 
     df = first_crossings(view.scissor, indicator, "pooled", None)
@@ -219,13 +227,129 @@ def display_crossings(view: View, indicator: str = "teb_alert", n: int = 10) -> 
                               & view.scissor["year_pooled"].isna()
                               & view.scissor["year_standalone"].notna()]
     df = pd.concat([df, alone_only.sort_values("year_standalone")]).head(n)
+    est = finances_estimated(view)
     return pd.DataFrame({
-        "Commune": df["name"].to_numpy(),
+        "Commune": [marked_name(name, est.get(c, False))
+                    for c, name in zip(df["commune"], df["name"], strict=True)],
         "Année, mutualisé": df["year_pooled"].map(year_or_never).to_numpy(),
         "Année, si seule": df["year_standalone"].map(year_or_never).to_numpy(),
         "Années gagnées": df["years_gained"].map(
             lambda v: "–" if pd.isna(v) else str(int(v))).to_numpy(),
     })
+
+
+# ------------------------------------------------------------------------------------------------
+# The scissor in euros: headline, estimated finances, named communes
+# ------------------------------------------------------------------------------------------------
+
+ESTIMATED_MARK_FR = " (estimé)"
+#: Indicators in the order the named lists are read: the gravest first.
+NAMED_ORDER = ("eb_negative", "teb_degraded", "teb_alert", "digital_burden")
+
+
+def marked_name(name: str, estimated: bool) -> str:
+    """``Chevilly (estimé)`` when the commune's finances are estimated."""
+    return f"{name}{ESTIMATED_MARK_FR}" if estimated else str(name)
+
+
+def finances_estimated(view: View) -> dict[str, bool]:
+    """Commune (INSEE code) -> finances estimated from national averages (EPCI row excluded)."""
+    frame = view.projection.projection
+    if "finances_estimated" not in frame.columns:
+        return {}
+    rows = frame[frame["commune"] != EPCI_ID]
+    return rows.groupby("commune")["finances_estimated"].first().astype(bool).to_dict()
+
+
+def estimated_count(view: View) -> int:
+    """How many communes have finances estimated from national averages."""
+    return int(sum(finances_estimated(view).values()))
+
+
+def estimated_invitation(view: View) -> str | None:
+    """The French invitation to bring one's accounts, or None when every commune's are given."""
+    n = estimated_count(view)
+    if not n:
+        return None
+    communes = "1 commune" if n == 1 else f"{n} communes"
+    return (f"Finances estimées à partir de moyennes nationales pour {communes} : déposez vos "
+            "comptes (modèle Excel) avant de lire les années commune par commune.")
+
+
+def attribution_table(view: View, case: str = "pooled") -> pd.DataFrame:
+    """Per payer: épargne brute start and end and its change split exactly into resources,
+    other spending and digital costs (`model.scissor.attribution`)."""
+    from model.scissor import attribution
+
+    return attribution(view.projection.projection, case)
+
+
+def payer_label(view: View, commune: str = EPCI_ID) -> str:
+    """The EPCI's name for the total row, else the commune's name."""
+    if commune == EPCI_ID:
+        return view.projection.resolved.epci.name
+    return str(view.projection.resolved.communes.names.get(commune, commune))
+
+
+def headline(view: View, commune: str = EPCI_ID, att: pd.DataFrame | None = None) -> str:
+    """What digital costs do to the savings of the territory (or of one commune), in euros.
+
+    Estimated finances are not folded into the sentence: for the EPCI the panels show
+    :func:`estimated_invitation` beside it, for a commune « (estimé) » follows its name."""
+    from model.scissor import headline_fr
+
+    att = attribution_table(view) if att is None else att
+    row = att.loc[commune].drop(labels=["finances_estimated"], errors="ignore")
+    name = payer_label(view, commune)
+    if commune != EPCI_ID:
+        name = marked_name(name, finances_estimated(view).get(commune, False))
+    return headline_fr(row, att.attrs["start"], att.attrs["year"], name)
+
+
+def commune_options(view: View) -> list[tuple[str, str]]:
+    """Dropdown options: the whole EPCI first, then each commune by name, marked when its
+    finances are estimated."""
+    est = finances_estimated(view)
+    names = view.projection.resolved.communes.names
+    communes = sorted(names.index, key=lambda c: (str(names[c]).lower(), c))
+    return [("Ensemble de l'EPCI", EPCI_ID)] + [
+        (marked_name(names[c], est.get(c, False)), c) for c in communes]
+
+
+def named_communes(view: View) -> dict[str, list[dict]]:
+    """Per indicator (gravest first): the communes that cross, pooled or alone, named, each
+    with its years and whether its finances are estimated (`model.scissor.named_crossings`)."""
+    from model.scissor import named_crossings
+
+    named = named_crossings(view.scissor, view.projection.projection)
+    order = [i for i in NAMED_ORDER if i in named] + [i for i in named if i not in NAMED_ORDER]
+    return {i: named[i] for i in order}
+
+
+def display_named(rows: list[dict], n: int | None = None) -> pd.DataFrame:
+    """One indicator's named communes in French (the first ``n``)."""
+    rows = rows[:n] if n else rows
+    return pd.DataFrame({
+        "Commune": [marked_name(r["name"], r["estimated"]) for r in rows],
+        "Année, mutualisé": [year_or_never(r["year_pooled"]) for r in rows],
+        "Année, si seule": [year_or_never(r["year_standalone"]) for r in rows],
+    }, columns=["Commune", "Année, mutualisé", "Année, si seule"])
+
+
+def negative_eb_sentence(view: View, max_names: int = 8) -> str:
+    """The communes whose épargne brute falls below zero, named (or that none does)."""
+    rows = named_communes(view).get("eb_negative", [])
+    end = view.projection.years[-1]
+    if not rows:
+        return f"Aucune commune n'a une épargne brute négative d'ici {end}, mutualisé ou seule."
+    parts = []
+    for r in rows[:max_names]:
+        when = (f"dès {r['year_pooled']}" if r["year_pooled"] is not None
+                else f"seulement si elle achetait seule (dès {r['year_standalone']})")
+        parts.append(f"{marked_name(r['name'], r['estimated'])} {when}")
+    more = f" et {len(rows) - max_names} autre(s)" if len(rows) > max_names else ""
+    return (f"Épargne brute négative (fonctionnement financé par l'emprunt ou les réserves) "
+            f"pour {len(rows)} commune(s) d'ici {end} : " + ", ".join(parts) + more + ".")
 
 
 def _largest_burden(communes: pd.DataFrame, year: int) -> float:
@@ -270,6 +394,10 @@ def key_figures(view: View) -> dict[str, str]:
         f"Communes sous le seuil d'alerte en {end}, mutualisé / seules":
             f"{int(last['teb_alert_pooled'].sum())} / {int(last['teb_alert_standalone'].sum())}"
             f" sur {len(last)}",
+        f"Effet de la hausse du coût numérique sur l'épargne brute {end}, mutualisé":
+            eur_signed(float(attribution_table(view).loc[EPCI_ID, "eb_from_digital_eur"])),
+        "Communes aux finances estimées (moyennes nationales)":
+            f"{estimated_count(view)} sur {len(last)}",
     }
 
 

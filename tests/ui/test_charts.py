@@ -76,8 +76,11 @@ def test_burden_chart_has_the_10_and_7_percent_thresholds(beauce_view):
     assert sorted(rules["value"]) == [0.07, 0.10]
     assert any("10" in label for label in rules["label"])
     lines = dataset_with(chart, "group")
-    names = set(frame.loc[frame["commune"].isin(first), "name"])
+    # the communes' finances are estimated here: « (estimé) » beside each name
+    assert frame.loc[frame["commune"] != EPCI_ID, "finances_estimated"].all()
+    names = {f"{n} (estimé)" for n in frame.loc[frame["commune"].isin(first), "name"]}
     assert names <= set(lines["group"])
+    assert "estimé" in " ".join(chart.to_dict()["title"]["subtitle"])
     assert "Ensemble des communes" in set(lines["group"])
     expected = frame.set_index(["year", "commune"])["teb_pooled"]
     got = lines.set_index(["year", "commune"])["value"]
@@ -154,7 +157,8 @@ def test_first_crossings_are_sorted_and_exclude_the_epci(beauce_view):
 
 
 @pytest.mark.parametrize("kind", ["scissor_marked", "scissor_big", "burden_teb", "burden_digital",
-                                  "allocation", "methods", "scenarios"])
+                                  "allocation", "methods", "scenarios", "blades", "blades_big",
+                                  "waterfall", "waterfall_commune", "gap"])
 def test_every_chart_compiles_and_renders_to_svg(beauce_view, kind):
     proj = beauce_view.projection
     frame, thr = proj.projection, beauce_view.thresholds
@@ -171,9 +175,202 @@ def test_every_chart_compiles_and_renders_to_svg(beauce_view, kind):
         "allocation": lambda: charts.allocation_chart(proj.allocation, proj.inputs),
         "methods": lambda: charts.method_comparison_chart(proj.allocation, proj.inputs),
         "scenarios": lambda: charts.scenario_comparison_chart({"A": frame, "B": frame}),
+        "blades": lambda: charts.blades_chart(frame),
+        "blades_big": lambda: charts.blades_chart(frame, first[0], big=True, y_domain=(-1e6, 1e6)),
+        "waterfall": lambda: charts.attribution_chart(frame),
+        "waterfall_commune": lambda: charts.attribution_chart(frame, first[0], "standalone",
+                                                              big=True),
+        "gap": lambda: charts.gap_chart(frame, first[0]),
     }[kind]()
     import vl_convert as vlc
     from altair.utils._importers import vl_version_for_vl_convert
 
     svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=vl_version_for_vl_convert())
     assert svg.lstrip().startswith("<svg")
+
+
+# --- the scissor in euros --------------------------------------------------------------------------
+
+def payer(frame: pd.DataFrame, commune: str = EPCI_ID) -> pd.DataFrame:
+    return frame[frame["commune"] == commune].set_index("year").sort_index()
+
+
+def title_text(chart) -> str:
+    title = chart.to_dict()["title"]
+    sub = title.get("subtitle", [])
+    return " ".join([title["text"], *([sub] if isinstance(sub, str) else sub)])
+
+
+def not_estimated(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(finances_estimated=False)
+
+
+@pytest.mark.parametrize("commune", [EPCI_ID, "45008"])
+def test_blades_are_euro_changes_that_add_up_to_the_change_of_savings(beauce_view, commune):
+    frame = beauce_view.projection.projection
+    data = charts.blades_data(frame, commune)
+    wide = data.pivot(index="year", columns="key", values="amount_eur")
+    p = payer(frame, commune)
+    start = p.index[0]
+    assert (wide.loc[start] == 0).all()
+    pd.testing.assert_series_equal(wide["resources"], p["rrf_eur"] - p.loc[start, "rrf_eur"],
+                                   check_names=False)
+    pd.testing.assert_series_equal(wide["other"], p["eb_from_other_eur"], check_names=False)
+    pd.testing.assert_series_equal(wide["digital_pooled"], p["eb_from_digital_pooled_eur"],
+                                   check_names=False)
+    pd.testing.assert_series_equal(wide["digital_standalone"],
+                                   p["eb_from_digital_standalone_eur"], check_names=False)
+    eb = p["epargne_brute_pooled_eur"] - p.loc[start, "epargne_brute_pooled_eur"]
+    assert (wide["eb_pooled"] - eb).abs().max() < 0.005  # to the cent
+    assert (wide["eb_pooled"] - wide[["resources", "other", "digital_pooled"]].sum(axis=1)
+            ).abs().max() < 1e-6
+
+
+def test_blades_chart_is_in_euros_french_and_says_estimated(beauce_view):
+    frame = beauce_view.projection.projection
+    chart = charts.blades_chart(frame)
+    spec = chart.to_dict()
+    assert spec["title"]["text"].startswith("L'effet ciseau en euros")
+    assert "(estimé)" in spec["title"]["text"]
+    assert "Estimé : finances tirées de moyennes nationales." in title_text(chart)
+    line = spec["layer"][1]
+    assert line["encoding"]["y"]["field"] == "amount_eur"
+    assert "€" in line["encoding"]["y"]["title"] and "indice" not in title_text(chart).lower()
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert spec["description"].startswith("CC de la Beauce Loirétaine, de 2026 à 2032")
+    legend = set(dataset_with(chart, "legend")["legend"])
+    assert any(label.startswith("Numérique mutualisé : −") for label in legend)
+    assert line["encoding"]["color"]["title"] == "En 2032, écart à 2026"
+    assert "ce que les recettes apportent" in title_text(chart)
+    plain = charts.blades_chart(not_estimated(frame))
+    assert "estimé" not in title_text(plain) and "estimé" not in plain.to_dict()["description"]
+
+
+def test_blades_domain_holds_every_series(beauce_view):
+    frame = beauce_view.projection.projection
+    a, b = charts.blades_data(frame), charts.blades_data(frame, "45008")
+    lo, hi = charts.blades_domain(a, b)
+    assert lo < min(a["amount_eur"].min(), b["amount_eur"].min())
+    assert hi > max(a["amount_eur"].max(), b["amount_eur"].max())
+    spec = charts.blades_chart(frame, y_domain=(lo, hi)).to_dict()
+    assert spec["layer"][1]["encoding"]["y"]["scale"]["domain"] == [lo, hi]
+
+
+@pytest.mark.parametrize("commune, case", [(EPCI_ID, "pooled"), ("45008", "pooled"),
+                                           (EPCI_ID, "standalone")])
+def test_waterfall_runs_from_start_to_end_savings_to_the_cent(beauce_view, commune, case):
+    from model.scissor import attribution
+
+    frame = beauce_view.projection.projection
+    chart = charts.attribution_chart(frame, commune, case)
+    bars = dataset_with(chart, "step").sort_values("step").reset_index(drop=True)
+    p = payer(frame, commune)
+    eb = p[f"epargne_brute_{case}_eur"]
+    assert list(bars["kind"]) == ["start", "resources", "other", "digital", "end"]
+    assert bars.loc[0, "end_eur"] == pytest.approx(eb.iloc[0], abs=0.005)
+    assert bars.loc[4, "end_eur"] == pytest.approx(eb.iloc[-1], abs=0.005)
+    for i in (1, 2, 3):  # each step starts where the previous one ended
+        assert bars.loc[i, "start_eur"] == bars.loc[i - 1, "end_eur"]
+        assert bars.loc[i, "end_eur"] - bars.loc[i, "start_eur"] == pytest.approx(
+            bars.loc[i, "amount_eur"], abs=1e-6)
+    # start + resources - other - digital = end, to the cent
+    assert abs(bars.loc[3, "end_eur"] - eb.iloc[-1]) < 0.005
+    assert abs(bars.loc[0, "amount_eur"] + bars.loc[1:3, "amount_eur"].sum() - eb.iloc[-1]) < 0.005
+    att = attribution(frame, case).loc[commune]
+    assert bars.loc[3, "amount_eur"] == att["eb_from_digital_eur"]
+    assert bars.loc[3, "amount_eur"] == pytest.approx(
+        -(p[f"digital_{case}_eur"].iloc[-1] - p[f"digital_{case}_eur"].iloc[0]))
+    assert bars["highlight"].tolist() == [False, False, False, True, False]
+    assert bars.loc[1, "label"] == "+ Recettes" and bars.loc[2, "label"] == "− Autres dépenses"
+    assert bars.loc[3, "label"].startswith("− Numérique")
+    assert bars.loc[0, "label"] == "Épargne brute 2026"
+    assert bars.loc[4, "label"] == "= Épargne brute 2032"
+    spec = chart.to_dict()
+    assert spec["title"]["text"] == "D'où vient la variation de l'épargne brute (estimé)"
+    assert "€" in spec["layer"][0]["encoding"]["x"]["title"]
+    assert "coût numérique" in spec["description"]
+
+
+def test_waterfall_accepts_an_attribution_table_a_row_or_a_summary_entry(beauce_view):
+    from model.scissor import attribution
+
+    frame = beauce_view.projection.projection
+    att = attribution(frame)
+    want = charts.waterfall_data(frame)
+    pd.testing.assert_frame_equal(charts.waterfall_data(att), want)
+    pd.testing.assert_frame_equal(charts.waterfall_data(att.loc[EPCI_ID]), want)
+    entry = beauce_view.summary["scissor"]["attribution"][EPCI_ID]
+    got = charts.waterfall_data(entry, start=2026, end=2032)
+    assert (got["end_eur"] - want["end_eur"]).abs().max() < 0.01
+    with pytest.raises(ValueError, match="start and end"):
+        charts.waterfall_data(entry)
+    text = title_text(charts.attribution_chart(att.loc[EPCI_ID]))
+    assert "chaque commune seule" not in text  # only from a frame, or when given
+    plain = charts.attribution_chart(not_estimated(frame))
+    assert "estimé" not in title_text(plain)
+    assert "chaque commune seule" in title_text(plain)
+
+
+def test_gap_chart_data_is_the_frame_gap(beauce_view):
+    frame = beauce_view.projection.projection
+    chart = charts.gap_chart(frame)
+    data = dataset_with(chart, "gap_cum_eur")
+    p = payer(frame)
+    for case in ("pooled", "standalone"):
+        got = data[data["case"] == case].set_index("year")
+        pd.testing.assert_series_equal(got["gap_eur"], p[f"digital_gap_{case}_eur"],
+                                       check_names=False)
+        pd.testing.assert_series_equal(got["gap_cum_eur"], p[f"digital_gap_cum_{case}_eur"],
+                                       check_names=False)
+    assert "(estimé)" in chart.to_dict()["title"]["text"]
+    assert "de plus" in chart.to_dict()["description"]
+
+
+@pytest.fixture(scope="module")
+def sens(beauce_scenario):
+    from model.sensitivity import sensitivity
+
+    return sensitivity(beauce_scenario, draws=40, seed=3)
+
+
+@pytest.mark.parametrize("level", ["epci", "commune"])
+def test_crossing_probability_accumulates_the_scissor_years(sens, level):
+    prob = charts.crossing_probability(sens, "teb_alert", level)
+    dist = sens.scissor.query("indicator == 'teb_alert' and level == @level")
+    years = sorted(sens.shares["year"].unique())
+    for case in ("pooled", "standalone"):
+        p = prob[prob["case"] == case].set_index("year")["probability"]
+        assert list(p.index) == years
+        assert p.is_monotonic_increasing and 0 <= p.min() and p.max() <= 1
+        never = dist[(dist["case"] == case) & dist["year"].isna()]["share"].sum()
+        assert p.iloc[-1] == pytest.approx(1 - never)
+        by_draw = sens.draws[f"{'scissor' if level == 'epci' else 'first_commune'}"
+                             f"_teb_alert_{case}"]
+        assert p.loc[years[-2]] == pytest.approx((by_draw <= years[-2]).sum() / len(sens.draws))
+
+
+def test_crossing_probability_chart_is_french_and_renders(sens, tmp_path):
+    chart = charts.crossing_probability_chart(sens, territory="Beauce")
+    spec = chart.to_dict()
+    assert spec["title"]["text"] == "Probabilité de franchir le seuil, année par année"
+    assert "40 tirages" in title_text(chart)
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert spec["description"].startswith("Sur 40 tirages")
+    assert charts.save_chart(chart, tmp_path / "proba.svg").read_text().lstrip().startswith("<svg")
+    with pytest.raises(ValueError):
+        charts.crossing_probability(sens, "teb_alert", "nowhere")
+
+
+def test_euro_charts_save_to_png(beauce_view, tmp_path):
+    frame = beauce_view.projection.projection
+    for name, chart in (("lames", charts.blades_chart(frame)),
+                        ("cascade", charts.attribution_chart(frame)),
+                        ("ecart", charts.gap_chart(frame))):
+        png = charts.save_chart(chart, tmp_path / f"{name}.png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eur_signed_is_french():
+    assert charts.eur_signed(2854698.2) == "+2\u202f854\u202f698\u00a0€"
+    assert charts.eur_signed(-55937.37) == "−55\u202f937\u00a0€"
+    assert charts.eur_signed(0.2) == "0\u00a0€"

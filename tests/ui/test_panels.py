@@ -55,9 +55,75 @@ def test_simulator_starts_with_a_table_and_draws_charts_when_shown(panel):
     assert panel.tabs.selected_index == 0
     assert all(live.redraws == 0 and live.pending for live in panel.charts.values())
     panel.tabs.selected_index = 1
-    assert panel.charts["scissor"].redraws == panel.charts["burden"].redraws == 1
+    for name in ("blades", "waterfall", "gap", "scissor", "burden"):
+        assert panel.charts[name].redraws == 1, name
     assert panel.charts["allocation"].redraws == 0
+    assert panel.charts["blades"].spec["title"]["text"].startswith("L'effet ciseau en euros")
     assert "effet ciseau" in panel.charts["scissor"].spec["title"]["text"].lower()
+
+
+def text_of(widget) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", " ", widget.value))
+
+
+INVITATION = ("Finances estimées à partir de moyennes nationales pour 23 communes : déposez vos "
+              "comptes (modèle Excel) avant de lire les années commune par commune.")
+
+
+def test_simulator_scissor_tab_tells_the_headline_in_euros_and_invites_accounts(panel):
+    panel.tabs.selected_index = 1
+    headline = text_of(panel.headline).strip()
+    assert headline.startswith("De 2026 à 2032, la hausse du coût numérique réduit l'épargne "
+                               "brute annuelle de CC de la Beauce Loirétaine de ")
+    assert "€" in headline
+    assert text_of(panel.estimated_note).strip() == INVITATION
+    bars = spec_data(panel.charts["waterfall"])
+    assert any(rows and rows[0].get("kind") == "start" for rows in bars)
+    assert "(estimé)" in panel.charts["blades"].spec["title"]["text"]
+
+
+def test_commune_selector_redraws_the_euro_charts_of_that_commune_only(panel, sim):
+    panel.tabs.selected_index = 1
+    options = dict((v, k) for k, v in panel.commune.options)
+    assert list(options)[0] == "EPCI" and options["45008"] == "Artenay (estimé)"
+    runs = sim.lp_runs
+    redraws = {k: c.redraws for k, c in panel.charts.items()}
+    panel.commune.value = "45008"
+    assert sim.lp_runs == runs
+    assert "de Artenay (estimé) de " in text_of(panel.headline)
+    for name in ("blades", "waterfall", "gap", "scissor"):
+        assert panel.charts[name].redraws == redraws[name] + 1, name
+        assert "Artenay" in json.dumps(panel.charts[name].spec["title"], ensure_ascii=False)
+    assert panel.charts["burden"].redraws == redraws["burden"]
+    assert panel.timings["commune"] < 2.0
+    panel.method.value = "equal"  # the selection survives a recomputation
+    assert panel.commune.value == "45008"
+    assert "de Artenay (estimé) de " in text_of(panel.headline)
+    panel.commune.value = "EPCI"
+    panel.method.value = "voted_key"
+
+
+def test_draws_run_on_the_button_only_and_are_dropped_when_settings_change(panel, sim):
+    panel.tabs.selected_index = 1
+    panel.teb_alert.value = 0.11
+    assert panel.sensitivity is None  # never on a slider move
+    panel.proba_button.click()
+    assert panel.sensitivity is not None and len(panel.sensitivity.draws) == 200
+    msg = text_of(panel.proba_message)
+    assert "200 tirages" in msg and "seuil d'alerte d'ici 2032" in msg
+    data = [rows for rows in spec_data(panel.proba_chart) if rows and "probability" in rows[0]]
+    assert data and {r["case"] for r in data[0]} == {"pooled", "standalone"}
+    spec = json.dumps(panel.proba_chart.spec, ensure_ascii=False)
+    assert "l'ensemble du territoire" in spec
+    panel.proba_level.value = "commune"
+    assert "au moins une commune" in json.dumps(panel.proba_chart.spec, ensure_ascii=False)
+    panel.teb_alert.value = 0.12
+    assert panel.sensitivity is None and "relancez" in json.dumps(panel.proba_chart.spec,
+                                                                  ensure_ascii=False)
+    panel.teb_alert.value = 0.10
 
 
 def test_method_change_redraws_without_solving_again(panel, sim):
@@ -90,6 +156,8 @@ def test_threshold_redraws_only_the_scissor_charts(panel, sim):
     assert panel.table.value == table
     assert panel.charts["burden"].redraws == redraws["burden"] + 1
     assert panel.charts["scissor"].redraws == redraws["scissor"] + 1
+    for name in ("blades", "waterfall", "gap"):  # amounts in euros do not move with a threshold
+        assert panel.charts[name].redraws == redraws[name]
     panel.tabs.selected_index = 2
     assert panel.charts["allocation"].redraws == redraws["allocation"]
     rules = [d for d in spec_data(panel.charts["burden"]) if d and "kind" in d[0]][0]
@@ -203,6 +271,24 @@ def test_search_then_upload_own_figures(panel, sim):
     assert panel.user_table is None and panel.table.value == table
 
 
+def test_own_accounts_shrink_the_estimated_invitation(panel):
+    panel.search.value = "200030385"
+    assert "pour 43 communes" in text_of(panel.estimated_note)
+    wb = openpyxl.load_workbook(AGGLOPOLYS_TEMPLATE)
+    ws = wb["Communes"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("Recettes réelles de fonctionnement (€)") + 1,
+            value=900_000)
+    ws.cell(row=2, column=header.index("Dépenses réelles de fonctionnement (€)") + 1,
+            value=780_000)
+    code, name = ws.cell(row=2, column=1).value, ws.cell(row=2, column=2).value
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert panel.load_user_file("comptes.xlsx", buf.getvalue())
+    assert "pour 42 communes" in text_of(panel.estimated_note)
+    assert dict((v, k) for k, v in panel.commune.options)[code] == name  # no « (estimé) »
+
+
 def test_upload_for_another_epci_is_refused_in_french(panel):
     assert not panel.load_user_file("agglopolys.xlsx", AGGLOPOLYS_TEMPLATE.read_bytes())
     assert "Fichier refusé" in panel.message
@@ -243,30 +329,84 @@ def test_offline_charts_fetch_nothing_from_the_internet(sim, beauce_scenario):
 def test_scissor_panel_switches_indicator_and_saves_images(sim, tmp_path):
     panel = ScissorPanel("beauce_loiretaine", simulation=sim, offline=False)
     before = panel.scissor_chart.spec
+    blades = panel.blades_chart.redraws
     panel.indicator.value = "digital_burden"
     assert panel.scissor_chart.spec != before
+    assert panel.blades_chart.redraws == blades
     panel.measure.value = "digital_burden"
     assert "Charge numérique" in json.dumps(panel.burden_chart.spec, ensure_ascii=False)
     written = panel.save_charts(tmp_path / "diapos")
-    assert sorted(p.name for p in written) == ["effet_ciseau.png", "effet_ciseau.svg",
-                                               "trajectoires_communes.png",
-                                               "trajectoires_communes.svg"]
-    assert "4 images" in panel.export_message.value
+    assert sorted(p.name for p in written) == sorted(
+        f"{stem}{suffix}" for stem in ScissorPanel.EXPORTS for suffix in (".png", ".svg"))
+    assert "8 images" in panel.export_message.value
+
+
+def test_scissor_panel_tells_euros_first_and_names_communes_gravest_first(sim):
+    panel = ScissorPanel("beauce_loiretaine", simulation=sim, offline=False)
+    assert "la hausse du coût numérique réduit l'épargne brute" in text_of(panel.headline)
+    assert text_of(panel.estimated_note).strip() == INVITATION
+    assert panel.blades_chart.spec["title"]["text"].startswith("L'effet ciseau en euros")
+    assert panel.waterfall_chart.spec["title"]["text"].startswith("D'où vient la variation")
+    named = text_of(panel.named)
+    order = [named.index(label) for label in ("Épargne brute négative", "seuil dégradé",
+                                               "seuil d'alerte", "Charge numérique")]
+    assert order == sorted(order)
+    assert "Épargne brute négative (fonctionnement financé par l'emprunt ou les réserves) : "\
+        "aucune commune d'ici 2032" in named
+    assert "Coinces (estimé)" in named
+    panel.commune.value = "45008"
+    assert "de Artenay (estimé) de " in text_of(panel.headline)
+    assert "Artenay" in json.dumps(panel.waterfall_chart.spec["title"], ensure_ascii=False)
+
+
+def test_negative_savings_are_named(sim, beauce_scenario):
+    from model.ui.views import negative_eb_sentence
+
+    scenario = dataclasses.replace(beauce_scenario, assumptions={
+        "projection": {"other_drf_growth": 0.06}})
+    view = sim.view(scenario)
+    sentence = negative_eb_sentence(view)
+    assert sentence.startswith("Épargne brute négative (fonctionnement financé par l'emprunt "
+                               "ou les réserves) pour ")
+    first = view.summary["scissor"]["communes_by_indicator"]["eb_negative"][0]
+    assert f"{first['name']} (estimé) dès {first['year_pooled']}" in sentence
 
 
 def test_plenary_variant_changes_only_side_b(sim):
     panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
     figures = panel.figures.value
-    a_redraws = panel.scissor["A"].redraws
-    b_spec = panel.scissor["B"].spec
+    a_redraws, a_signature = panel.blades["A"].redraws, panel.blades["A"].signature
+    b_spec = panel.blades["B"].spec
+    headline_a, headline_b = panel.headlines["A"].value, panel.headlines["B"].value
     panel.licences_b.value = 0.10
     assert panel.figures.value != figures
-    assert panel.scissor["B"].spec != b_spec
-    assert panel.scissor["A"].spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == \
-        panel.scissor["B"].spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
-    assert panel.scissor["A"].redraws == a_redraws + 1  # shared y axis moved
+    assert panel.blades["B"].spec != b_spec
+    assert panel.headlines["A"].value == headline_a
+    assert panel.headlines["B"].value != headline_b
+    for charts_, axis in ((panel.blades, "y"), (panel.waterfall, "x")):  # one euro scale
+        scale = [[layer["encoding"][axis]["scale"]["domain"] for layer in charts_[k].spec["layer"]
+                  if "scale" in layer["encoding"].get(axis, {})] for k in "AB"]
+        assert scale[0] and scale[0] == scale[1]
+    # A is redrawn only when the shared axis moves (here other spending sets it: it does not)
+    moved = panel.blades["A"].signature[-1] != a_signature[-1]
+    assert panel.blades["A"].redraws == a_redraws + moved
     panel.method_b.value = "equal"
     assert "Parts égales" in panel.figures.value
+
+
+def test_plenary_says_what_digital_costs_do_to_savings_and_what_is_estimated(sim):
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    for k in "AB":
+        assert "la hausse du coût numérique réduit l'épargne brute annuelle de CC de la Beauce "\
+            "Loirétaine de " in text_of(panel.headlines[k])
+        notes = text_of(panel.notes[k])
+        assert "Finances estimées à partir de moyennes nationales pour 23 communes sur 23" in notes
+        assert "Aucune commune n'a une épargne brute négative d'ici 2032" in notes
+        assert panel.blades[k].spec["title"]["text"] == f"L'effet ciseau en euros — {k} (estimé)"
+        assert "estimé" in panel.waterfall[k].spec["title"]["text"]
+    figures = text_of(panel.figures)
+    assert "Communes aux finances estimées (moyennes nationales)" in figures
+    assert "23 sur 23" in figures and "Année du ciseau" in figures
 
 
 # --- Analyse ---------------------------------------------------------------------------------------
