@@ -1,12 +1,16 @@
 """A scenario = an EPCI, optional user data, the pools, the method and assumption overrides.
 
-Scenarios are YAML files (see data/scenarios/ and the README). ``Scenario.resolve`` turns one into
-the concrete inputs of a run: the commune table (user figures over bundled data over estimates)
-and the assumption tree with the overrides applied.
+Scenarios are YAML files (see data/scenarios/ and the README). ``Scenario.from_yaml`` reads one
+strictly (``model.data.assumptions.read_yaml``) and checks every key against
+data/assumptions_schema.yaml: all problems are reported at once, each naming the file as given,
+the key path, the value and what is allowed. ``Scenario.resolve`` turns one into the concrete
+inputs of a run: the commune table (user figures over bundled data over estimates) and the
+assumption tree with the overrides applied.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,20 @@ import pandas as pd
 import yaml
 
 from model.costs import POOLS
-from model.data.assumptions import apply_overrides, assumption_values, load_assumptions
+from model.data.assumptions import (
+    INVALID,
+    apply_overrides,
+    assumption_values,
+    check_overrides,
+    check_value,
+    kind_fr,
+    line_of,
+    load_assumptions,
+    load_schema,
+    problems_of,
+    read_yaml,
+    show_value,
+)
 from model.data.bundled import Epci, load_epci
 from model.data.estimate import CommuneTable, complete_communes
 from model.errors import InputError, Problem
@@ -26,6 +43,63 @@ METHODS: tuple[str, ...] = (
 )
 SETTLEMENTS = ("invoice", "ac")
 SOLVERS = ("highs-fast", "pulp-highs", "pulp-cbc")
+
+
+def check_scenario(raw: Any, origin: str | None = None, lines: dict[str, int] | None = None,
+                   require_epci: bool = True) -> tuple[dict[str, Any], list[Problem]]:
+    """Check a scenario's keys (a dict read from YAML, or ``Scenario.to_dict()``).
+
+    Returns the normalised keyword arguments of ``Scenario`` and every problem found, in French,
+    each naming ``origin`` (the file as the user gave it), the line when known, the key path,
+    the value and what is allowed (data/assumptions_schema.yaml, section ``scenario``).
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return {}, [Problem("le scénario doit être un dictionnaire YAML (clé: valeur, une par "
+                            f"ligne), pas {kind_fr(raw)}", file=origin)]
+    schema = load_schema()["scenario"]
+    problems: list[Problem] = []
+    unknown = [k for k in raw if k not in schema]
+    if unknown:
+        names = ", ".join(show_value(k).strip("« »") for k in unknown)
+        hints = []
+        for k in unknown:
+            hit = difflib.get_close_matches(str(k).lower(), list(schema), n=1, cutoff=0.6)
+            if hit:
+                hints.append(f"« {show_value(k).strip('« »')} » -> « {hit[0]} »")
+        problems.append(Problem(
+            f"clé(s) inconnue(s) : {names} (clés possibles : {', '.join(sorted(schema))})"
+            + (f" ; vouliez-vous dire {', '.join(hints)} ?" if hints else ""),
+            file=origin, row=line_of(str(unknown[0]), lines)))
+    out: dict[str, Any] = {}
+    for key, spec in schema.items():
+        if key not in raw:
+            continue
+        value = raw[key]
+        if key == "epci" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            value = str(value)  # an unquoted SIREN is read by YAML as a number
+        if key == "assumptions":
+            if value is None:
+                out[key] = {}
+                continue
+            normalised, found = check_overrides(value, origin=origin, lines=lines)
+            problems.extend(found)
+            out[key] = normalised
+            continue
+        records: list = []
+        norm = check_value(spec, value, key, records)
+        problems.extend(problems_of(spec, records, origin, lines))
+        if norm is not INVALID:
+            out[key] = norm
+    if "name" in out and out["name"] is None:
+        out["name"] = ""
+    epci = raw.get("epci")
+    if require_epci and ("epci" not in raw or (isinstance(epci, str) and not epci.strip())):
+        problems.append(Problem("la clé « epci » (SIREN ou nom de l'EPCI) est obligatoire",
+                                file=origin, row=line_of("epci", lines)))
+    problems.sort(key=lambda p: (p.row is None, p.row or 0))  # in the file's order
+    return out, problems
 
 
 @dataclass
@@ -41,55 +115,41 @@ class Scenario:
     solver: str = "highs-fast"
     assumptions: dict[str, Any] = field(default_factory=dict)
     base_dir: Path | None = field(default=None, repr=False, compare=False)
+    #: The file it was read from, as the user gave it (named in messages); not carried over by
+    #: ``dataclasses.replace``, since a changed scenario is no longer that file.
+    origin: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_yaml(cls, path: str | Path, require_epci: bool = True) -> Scenario:
-        """Read a scenario file; unknown keys and bad values are reported in French.
-        ``require_epci=False`` reads a batch template, whose ``epci`` may be left out."""
-        path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise InputError(Problem("fichier de scénario introuvable", file=str(path))) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(Problem(
-                f"YAML illisible ({getattr(exc, 'problem', exc)})", file=path.name,
-                row=mark.line + 1 if mark else None)) from None
-        if not isinstance(raw, dict):
-            raise InputError(Problem("le scénario doit être un dictionnaire YAML", file=path.name))
-        known = {f for f in cls.__dataclass_fields__ if f != "base_dir"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise InputError(Problem(
-                f"clé(s) inconnue(s) : {', '.join(unknown)} (clés possibles : {', '.join(sorted(known))})",
-                file=path.name))
-        if "epci" not in raw and require_epci:
-            raise InputError(Problem("la clé « epci » (SIREN ou nom) est obligatoire", file=path.name))
-        raw["epci"] = str(raw.get("epci", ""))
-        scenario = cls(**raw, base_dir=path.parent)
-        scenario.check(path.name)
+        """Read a scenario file; every problem (unknown key, wrong type, value out of range,
+        duplicate key, alias, encoding...) is reported at once, in French, naming the file as
+        given and the key. ``require_epci=False`` reads a batch template, whose ``epci`` may be
+        left out."""
+        origin = str(path)
+        raw, lines = read_yaml(path, origin=origin)
+        kwargs, problems = check_scenario(raw, origin, lines, require_epci=require_epci)
+        if problems:
+            raise InputError(problems)
+        kwargs.setdefault("epci", "")
+        scenario = cls(**kwargs, base_dir=Path(path).parent)
+        scenario.origin = origin
         return scenario
 
-    def check(self, origin: str = "scénario") -> None:
-        problems = []
-        bad_pools = [p for p in self.pools if p not in POOLS]
-        if bad_pools or not self.pools:
-            problems.append(Problem(
-                f"pool(s) inconnu(s) ou liste vide : {bad_pools} (possibles : {', '.join(POOLS)})",
-                file=origin, column="pools"))
-        for key, allowed in (("method", METHODS), ("settlement", SETTLEMENTS),
-                             ("solver", SOLVERS)):
-            if getattr(self, key) not in allowed:
-                problems.append(Problem(
-                    f"valeur « {getattr(self, key)} » inconnue (possibles : {', '.join(allowed)})",
-                    file=origin, column=key))
+    def problems(self, origin: str | None = None) -> list[Problem]:
+        """Every problem of this scenario's keys and assumption overrides (empty if none)."""
+        _, found = check_scenario(self.to_dict(), origin or self.origin, require_epci=False)
+        return found
+
+    def check(self, origin: str | None = None) -> None:
+        """Raise one ``InputError`` listing every problem (see ``check_scenario``)."""
+        problems = self.problems(origin)
         if problems:
             raise InputError(problems)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("base_dir")
+        d.pop("origin")
         return d
 
     def to_yaml(self, path: str | Path) -> None:
@@ -105,8 +165,8 @@ class Scenario:
     def resolve(self, user_table=None) -> ResolvedScenario:
         """Load the EPCI, merge the user's figures, estimate the rest, apply the overrides."""
         self.check()
-        epci = load_epci(self.epci)
-        tree = apply_overrides(load_assumptions(), self.assumptions)
+        epci = load_epci(str(self.epci))
+        tree = apply_overrides(load_assumptions(), self.assumptions, self.origin)
         given = epci.communes[["name", "population"]].astype({"population": float})
         path = self.data_path()
         if user_table is None and path is not None:
@@ -120,7 +180,7 @@ class Scenario:
                 f"{epci.name} est en fiscalité additionnelle ({epci.mode_financement}) : "
                 "l'imputation sur l'attribution de compensation n'existe que sous fiscalité "
                 "professionnelle unique (CGI 1609 nonies C). Choisissez settlement: invoice.",
-                column="settlement"))
+                file=self.origin, column="settlement"))
         values = assumption_values(tree)
         given = age_accounts(given, values)
         uninhabited = given["population"] <= 0
