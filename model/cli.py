@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.errors import ModelError, os_error_fr
+from model.errors import InputError, ModelError, Problem, os_error_fr
 
 #: argparse's messages (Python 3.11 to 3.13) and their French wording, tried in order.
 _ARGPARSE_FR: list[tuple[str, str]] = [
@@ -144,6 +144,10 @@ def _template(args) -> int:
     from model.data.bundled import load_epci
     from model.data.template import write_template
 
+    if Path(args.out).exists():
+        raise InputError(Problem(
+            "ce fichier existe déjà : le modèle n'écrase jamais un fichier (choisissez un autre "
+            "nom ou supprimez-le vous-même)", file=str(args.out)))
     epci = load_epci(args.epci) if args.epci else None
     path = write_template(args.out, epci)
     print(f"Modèle écrit : {path}")

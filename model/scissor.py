@@ -129,8 +129,11 @@ def headline_fr(att: pd.Series, start: int, year: int, territory: str) -> str:
             f"{territory} de {eur_fr(abs(dig))}")
     if np.isfinite(share):
         text += f" ({abs(share):.1%} de celle de {start})".replace(".", ",").replace("%", "\u00a0%")
-    text += (f" ; les autres dépenses la réduisent de {eur_fr(other)} et les ressources "
-             f"l'augmentent de {eur_fr(res)}. Épargne brute : {eur_fr(eb0)} en {start}, "
+    other_fr = (f"les autres dépenses la réduisent de {eur_fr(other)}" if other >= 0
+                else f"les autres dépenses, en baisse, l'augmentent de {eur_fr(-other)}")
+    res_fr = (f"les ressources l'augmentent de {eur_fr(res)}" if res >= 0
+              else f"les ressources, en baisse, la réduisent de {eur_fr(-res)}")
+    text += (f" ; {other_fr} et {res_fr}. Épargne brute : {eur_fr(eb0)} en {start}, "
              f"{eur_fr(float(att['eb_end_eur']))} en {year}.")
     if bool(att.get("finances_estimated", False)):
         text += (" Finances estimées à partir de moyennes nationales : apportez vos comptes "

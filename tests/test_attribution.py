@@ -121,3 +121,23 @@ def test_user_accounts_are_aged_to_the_start_year():
     assert row["drf_eur"] == pytest.approx(900_000 * (1 + v["projection"]["other_drf_growth"]) ** 2)
     same = Scenario(epci="200035764", assumptions={"finance": {"accounts_year": 2026}}).resolve(user)
     assert same.communes.values.loc[code, "rrf_eur"] == pytest.approx(1_000_000)
+
+
+def test_headline_words_follow_the_signs():
+    from model.scissor import headline_fr
+
+    row = pd.Series({"eb_from_digital_eur": -1000.0, "eb_from_other_eur": 500.0,
+                     "eb_from_resources_eur": -2000.0, "eb_start_eur": 10_000.0,
+                     "eb_end_eur": 7500.0})
+    text = headline_fr(row, 2026, 2032, "CC Test")
+    assert "les ressources, en baisse, la réduisent de 2\u202f000\u00a0€" in text
+    assert "les autres dépenses, en baisse, l'augmentent de 500\u00a0€" in text
+
+
+def test_template_never_overwrites_a_file(tmp_path):
+    from model.cli import main
+
+    target = tmp_path / "mes_communes.xlsx"
+    target.write_bytes(b"mes chiffres")
+    assert main(["template", "agglopolys", "--out", str(target)]) == 2
+    assert target.read_bytes() == b"mes chiffres"

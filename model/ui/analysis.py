@@ -54,6 +54,11 @@ def run_batch(scenarios: list[str] | tuple[str, ...] = (), epcis: list[str] | tu
                 graphs = folder / "graphiques"
                 graphs.mkdir(exist_ok=True)
                 proj = result.projection
+                for name, chart in (("ciseau_euros", charts.blades_chart(proj.projection)),
+                                    ("epargne_brute_cascade",
+                                     charts.attribution_chart(proj.projection))):
+                    charts.save_chart(chart, graphs / f"{name}.png")
+                    charts.save_chart(chart, graphs / f"{name}.svg")
                 scissor = charts.scissor_chart(proj.projection, result.scissor)
                 charts.save_chart(scissor, graphs / "effet_ciseau.png")
                 charts.save_chart(scissor, graphs / "effet_ciseau.svg")
