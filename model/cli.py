@@ -144,6 +144,9 @@ def _template(args) -> int:
     from model.data.bundled import load_epci
     from model.data.template import write_template
 
+    if Path(args.out).is_dir():
+        raise InputError(Problem("c'est un dossier : donnez un nom de fichier .xlsx ou .csv",
+                                 file=str(args.out)))
     if Path(args.out).exists():
         raise InputError(Problem(
             "ce fichier existe déjà : le modèle n'écrase jamais un fichier (choisissez un autre "
