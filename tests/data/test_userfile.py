@@ -138,7 +138,7 @@ def test_xlsx_numbers_and_lost_leading_zero(tmp_path):
     path = write_xlsx(tmp_path / "ain.xlsx", [
         ["Code INSEE", "Commune", "Population municipale", "Recettes réelles de fonctionnement (€)"],
         [1001, "L'Abergement-Clémenciat", 859, 512345.67],
-        [1002.0, "L'Abergement-de-Varey", 267, "1 234,5"],
+        [1002.0, "L'Abergement-de-Varey", 267, "234 567,5"],
         ["2A004", "Ajaccio", 71361, None],
         ["2b033", "Bastia", 48503, 8e7],
     ])
@@ -146,7 +146,7 @@ def test_xlsx_numbers_and_lost_leading_zero(tmp_path):
     assert list(df.index) == ["01001", "01002", "2A004", "2B033"]
     assert df["population"].tolist() == [859, 267, 71361, 48503]
     assert df.loc["01001", "rrf_eur"] == 512345.67
-    assert df.loc["01002", "rrf_eur"] == 1234.5
+    assert df.loc["01002", "rrf_eur"] == 234567.5
     assert math.isnan(df.loc["2A004", "rrf_eur"])
 
 
@@ -192,7 +192,9 @@ def test_header_variants(tmp_path, field, headers):
         elif field == "population":
             lines = [f"Code INSEE;{header}", "41018;47092"]
         else:
-            value = "Blois" if field == "name" else "12"
+            # figures plausible for Blois (47,092 inhabitants): see model.data.plausibility
+            value = {"name": "Blois", "rrf_eur": "65000000", "drf_eur": "60000000",
+                     "potentiel_financier_eur": "40000000"}.get(field, "12")
             lines = [f"Code INSEE;Population;{header}", f"41018;47092;{value}"]
         df = read_user_table(write_csv(tmp_path / "h.csv", lines))
         assert list(df.index) == ["41018"], header
@@ -231,7 +233,8 @@ def test_empty_population_cell_is_nan_with_epci(tmp_path, agglopolys):
 
 
 def test_population_column_optional_with_epci(tmp_path, agglopolys):
-    df = read_user_table(write_csv(tmp_path / "p.csv", ["insee;RRF", "41018;1000"]), agglopolys)
+    df = read_user_table(write_csv(tmp_path / "p.csv", ["insee;RRF", "41018;65000000"]),
+                         agglopolys)
     assert list(df.columns) == ["rrf_eur"]
 
 
@@ -337,7 +340,8 @@ def test_missing_insee_column(tmp_path):
 
 
 def test_missing_population_column_without_epci(tmp_path, agglopolys):
-    path = write_csv(tmp_path / "sans_pop.csv", ["Code INSEE;RRF", "41018;1000", "41295;2000"])
+    path = write_csv(tmp_path / "sans_pop.csv",
+                     ["Code INSEE;RRF", "41018;65000000", "41295;9000000"])
     problems = problems_of(path)
     assert where(problems) == [(1, None)] and "Population" in problems[0].message
     assert "rrf_eur" in read_user_table(path, agglopolys)
@@ -383,12 +387,13 @@ def test_negative_values_refused(tmp_path, field):
     ("population", True),
 ])
 def test_zero_allowed_only_for_counts(tmp_path, field, zero_ok):
+    # 55039 Beaumont-en-Verdunois has no inhabitant (INSEE): a population of 0 is plausible there
     header = "Code INSEE" + ("" if field == "population" else ";Population municipale")
     path = write_csv(tmp_path / "zero.csv", [f"{header};{LABELS_FR[field]}",
-                                             "41018;" + ("" if field == "population" else "5;")
+                                             "55039;" + ("" if field == "population" else "5;")
                                              + "0"])
     if zero_ok:
-        assert read_user_table(path).loc["41018", field] == 0
+        assert read_user_table(path).loc["55039", field] == 0
     else:
         problems = problems_of(path)
         assert where(problems) == [(2, LABELS_FR[field])]
@@ -486,7 +491,7 @@ def test_thousands_of_euros_header_reported(tmp_path):
 
 def test_same_field_twice_reported(tmp_path):
     path = write_csv(tmp_path / "deux.csv", ["insee;RRF;Recettes réelles de fonctionnement",
-                                             "41018;1;2"])
+                                             "41018;65000000;65000000"])
     assert where(problems_of(path, None)) == [(1, "Recettes réelles de fonctionnement")] + [
         (1, None)]  # plus the missing population column (no EPCI)
 
@@ -497,7 +502,7 @@ def test_every_problem_reported_in_reading_order(tmp_path, agglopolys):
         "41018;Blois;47092;65 432 100,50;-5;800",         # DRF negative
         "4101;Typo;12;;;",                                 # padded to 04101: not a member
         "41295;Vineuil;8050;beaucoup;;-2",                # text + negative agents
-        "41018;Blois encore;47092;1;1;1",                  # duplicate
+        "41018;Blois encore;47092;65000000;60000000;800",  # duplicate
         "Total;;55142;;;",                                 # total line
         "41047;La Chaussée;4488,5;0;;",                    # population decimal + RRF zero
     ]
