@@ -169,6 +169,8 @@ def _run(args) -> int:
     result = run(scenario)
     out = write_outputs(result, args.out)
     s = result.summary
+    for line in s["warnings"]:
+        print(line, file=sys.stderr)
     first, last = s["years"][0], s["years"][-1]
     print(f"{s['epci']['name']} : {s['epci']['communes']} communes, "
           f"{fr_number(s['epci']['population'])} habitants")

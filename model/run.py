@@ -111,6 +111,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         "shapley": shapley_method(resolved),
         "scissor_years": scissor_years,
         "scissor": scissor_block,
+        "warnings": list(resolved.warnings),
         "estimated_fields": {c: int(n) for c, n in estimated.sum().items() if n},
         "accounts_year": int(resolved.values["finance"]["accounts_year"]),
         "excluded_communes": [{"commune": c, "name": r["name"], "reason": r["reason"]}

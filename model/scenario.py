@@ -169,10 +169,14 @@ class Scenario:
         tree = apply_overrides(load_assumptions(), self.assumptions, self.origin)
         given = epci.communes[["name", "population"]].astype({"population": float})
         path = self.data_path()
+        warnings: list[str] = []
         if user_table is None and path is not None:
-            from model.data.userfile import read_user_table
+            from model.data.plausibility import load_bounds
+            from model.data.userfile import read_user_file
 
-            user_table = read_user_table(path, epci)
+            user_table, warnings = read_user_file(path, epci, bounds=load_bounds(tree))
+        elif user_table is not None:
+            warnings = list(user_table.attrs.get("warnings", []))
         if user_table is not None:
             given = merge_user_table(given, user_table)
         if self.settlement == "ac" and epci.mode_financement != "FPU":
@@ -189,7 +193,7 @@ class Scenario:
             raise InputError(Problem(f"{epci.name} n'a aucune commune habitée à répartir.",
                                      column="population"))
         communes = complete_communes(given[~uninhabited], values)
-        return ResolvedScenario(self, epci, communes, tree, values, excluded)
+        return ResolvedScenario(self, epci, communes, tree, values, excluded, tuple(warnings))
 
 
 UNINHABITED_FR = ("commune sans habitant (ni budget ni agents) : elle ne paie rien et n'entre "
@@ -231,6 +235,8 @@ class ResolvedScenario:
     values: dict
     #: Members left out of the split (index commune; name, reason), e.g. uninhabited communes.
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["name", "reason"]))
+    #: French lines « Attention : ... » about the user's file (unusual figures, ignored columns).
+    warnings: tuple[str, ...] = ()
 
     @property
     def years(self) -> list[int]:

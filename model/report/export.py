@@ -442,7 +442,10 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
                   for ind in ("eb_negative", "teb_degraded", "teb_alert", "digital_burden")
                   for c in named.get(ind, [])]
     headline = pd.DataFrame([{"Code INSEE": result.summary["scissor"]["headline_fr"]}])
-    return {
+    sheets = {}
+    if result.summary.get("warnings"):
+        sheets["Avertissements"] = pd.DataFrame({"Avertissement": result.summary["warnings"]})
+    return sheets | {
         "Synthèse": pd.DataFrame(summary_rows),
         "Épargne brute": pd.concat([headline, att_sheet], ignore_index=True),
         "Communes au seuil": pd.DataFrame(named_rows, columns=[

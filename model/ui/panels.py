@@ -588,13 +588,14 @@ class SimulatorPanel(Panel):
         return False
 
     def _accept_file(self, name: str, content: bytes, quiet: bool = False) -> bool:
-        from model.data.userfile import read_user_table
+        from model.data.userfile import read_user_file
 
         tmp = Path(tempfile.mkdtemp(prefix="mcm-upload-"))
         try:
             path = tmp / (Path(name).name or "fichier")
             path.write_bytes(content)
-            table = read_user_table(path, load_epci(self.epci.value))
+            table, warnings = read_user_file(path, load_epci(self.epci.value))
+            table.attrs["warnings"] = warnings
         except InputError as exc:
             if not quiet:
                 self.show("Fichier refusé, rien n'a été modifié.\n" + str(exc), "error")
@@ -669,10 +670,18 @@ class SimulatorPanel(Panel):
         else:
             resolved = view.projection.resolved
             seconds = f"{time.perf_counter() - start:.2f}".replace(".", ",")
-            self.show(f"{resolved.epci.name} : {len(resolved.communes.values)} communes, "
-                      f"{METHOD_LABELS_FR[resolved.scenario.method]} ; calcul à jour ({seconds} s)."
-                      + (f" {default_split_sentence(view, view.projection.years[0] if self.year.value not in view.projection.years else self.year.value)}"
-                         if resolved.scenario.method == "voted_key" else ""), "ok")
+            year = (self.year.value if self.year.value in view.projection.years
+                    else view.projection.years[0])
+            text = (f"{resolved.epci.name} : {len(resolved.communes.values)} communes, "
+                    f"{METHOD_LABELS_FR[resolved.scenario.method]} ; calcul à jour ({seconds} s)."
+                    + (f" {default_split_sentence(view, year)}"
+                       if resolved.scenario.method == "voted_key" else ""))
+            notes = list(resolved.warnings)
+            if notes:  # the user's file is used, with what looked unusual in it
+                more = [f"… et {len(notes) - 8} autre(s)"] if len(notes) > 8 else []
+                self.show("\n".join([text, *notes[:8], *more]), "warning")
+            else:
+                self.show(text, "ok")
 
     def _draw(self, view: View) -> None:
         proj = view.projection

@@ -10,6 +10,7 @@ import re
 import time
 import warnings
 import zipfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -520,3 +521,35 @@ def test_fuzzed_csv_raises_only_input_error(tmp_path, header, rows, sep, encodin
         assert table.index.name == "commune"
         assert all(re.match(r"^(\d{5}|2[AB]\d{3})$", c) for c in table.index)
         assert all(n.startswith("Attention : ") for n in notes)
+
+
+def test_warnings_reach_the_cli_the_summary_and_the_report(tmp_path):
+    """An unusual figure is used, with an « Attention : » line on stderr, in summary.json and in
+    the report's first sheet."""
+    import json
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    from model.data.bundled import load_epci
+
+    epci = load_epci("200035764")
+    code = str(epci.communes.index[0])
+    pop = float(epci.communes.loc[code, "population"])
+    data = tmp_path / "communes.csv"
+    # 80 agents per 1,000 inhabitants: possible, unusual (a warning, not an error)
+    data.write_text(f"Code INSEE;Agents (ETP);Colonne inconnue\n{code};{pop * 0.08:.1f};x\n",
+                    encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text('epci: "200035764"\ndata_file: communes.csv\n', encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "model", "run", str(scenario), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("Attention : ")]
+    assert lines and "Traceback" not in out.stderr and "UserFileWarning" not in out.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    assert summary["warnings"] == lines
+    wb = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx", read_only=True)
+    assert wb.sheetnames[0] == "Avertissements"

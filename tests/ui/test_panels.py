@@ -438,3 +438,20 @@ def test_voted_rules_reach_the_default_split_and_its_diagnosis(panel):
     panel.departure.value = 0.0
     assert panel.current_scenario().assumptions.get("allocation", {}).get("key_departure") is None
     assert "calcul à jour" in panel.message
+
+
+def test_unusual_figures_are_used_with_their_warning_on_screen(panel):
+    panel.search.value = "200030385"
+    # ten workstations per agent: unusual, not impossible (a warning, the run goes on)
+    wb = openpyxl.load_workbook(AGGLOPOLYS_TEMPLATE)
+    ws = wb["Communes"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("Agents (ETP)") + 1, value=10)
+    ws.cell(row=2, column=header.index("Postes de travail") + 1, value=100)
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert panel.load_user_file("postes.xlsx", buf.getvalue())
+    msg = panel.message
+    assert "calcul à jour" in msg and "Attention :" in msg
+    panel._on_clear_upload()
+    assert "Attention :" not in panel.message
