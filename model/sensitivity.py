@@ -23,7 +23,7 @@ of each scissor year, and per commune and year the quantiles of its share (a fan
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +98,11 @@ class SensitivityResult:
     seconds: float
     settings: dict
     voted_shares: str | None = None
+    #: Per commune and year: the share of draws in which its taux d'épargne brute has gone under
+    #: the alert threshold that year or before (pooled).
+    commune_crossing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Per year: quantiles (5, 25, 50, 75, 95 %) of the EPCI's épargne brute in euros (pooled).
+    eb_fan: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Model(YearArrays):
@@ -246,6 +251,9 @@ class _Model(YearArrays):
                 out[f"scissor_{ind}_{case}"] = int(first[0]) if first[0] >= 0 else None
                 c = first[1:][first[1:] >= 0]
                 out[f"first_commune_{ind}_{case}"] = int(c.min()) if len(c) else None
+                if ind == "teb_alert" and case == "pooled":
+                    out["_communes_teb_alert"] = first[1:]
+        out["_epci_eb"] = series["epargne_brute_pooled"][:, 0]
         return out
 
 
@@ -295,9 +303,13 @@ def sensitivity(
     params = draw_parameters(draws, seed, licence_growth, rrf_growth, saas_jump_probability)
     n_years, n = len(model.years), len(model.communes)
     shares = np.empty((draws, n_years, n))
+    crossing = np.empty((draws, n), dtype=int)  # first year under the alert TEB, -1: never
+    eb = np.empty((draws, n_years))  # the EPCI's épargne brute, pooled
     rows = []
     for d, lic, rrf, jump in params.itertuples(index=False):
         out = model.one_draw(float(lic), float(rrf), bool(jump))
+        crossing[d] = out.pop("_communes_teb_alert")
+        eb[d] = out.pop("_epci_eb")
         paid = out.pop("paid")
         shares[d] = paid / paid.sum(axis=1, keepdims=True)
         t_star = out.pop("t_star")
@@ -323,9 +335,18 @@ def sensitivity(
     settings = {"epci": resolved.epci.siren, "seed": seed, "licence_growth": list(licence_growth),
                 "rrf_growth": list(rrf_growth), "saas_jump_probability": saas_jump_probability,
                 "quantiles": list(quantiles)}
+    years = np.asarray(model.years)
+    hit = (crossing[:, None, :] >= 0) & (crossing[:, None, :] <= years[None, :, None])
+    commune_crossing = pd.DataFrame({
+        "year": np.repeat(years, n), "commune": np.tile(model.communes.to_numpy(), n_years),
+        "name": np.tile(model.names.reindex(model.communes).to_numpy(), n_years),
+        "probability": hit.mean(axis=0).ravel()})
+    qe = np.quantile(eb, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    eb_fan = pd.DataFrame({"year": years, **{f"q{k:02d}": qe[i] for i, k in
+                                               enumerate((5, 25, 50, 75, 95))}})
     return SensitivityResult(table, scissor_distribution(table), share_table, model.method,
                              model.fallbacks, time.perf_counter() - start, settings,
-                             model.voted_shares)
+                             model.voted_shares, commune_crossing, eb_fan)
 
 
 def _central(model: _Model) -> np.ndarray:
@@ -357,12 +378,15 @@ def scissor_distribution(draws: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_sensitivity(result: SensitivityResult, out_dir: str | Path, protect=()) -> Path:
-    """Write ``draws.csv``, ``scissor.csv``, ``shares.csv`` and ``sensitivity.json`` into
+    """Write ``draws.csv``, ``scissor.csv``, ``shares.csv``, ``crossing.csv`` (per commune and
+    year, the probability of being under the alert TEB), ``epargne_brute.csv`` (quantiles of the
+    EPCI's épargne brute per year) and ``sensitivity.json`` into
     ``out_dir``, all or nothing (see `atomic_dir`; ``protect``: inputs ``out_dir`` may not equal
     nor contain). Text a spreadsheet would read as a formula is escaped like `run`'s CSVs."""
     with atomic_dir(out_dir, protect) as tmp:
         for name, frame in (("draws", result.draws), ("scissor", result.scissor),
-                            ("shares", result.shares)):
+                            ("shares", result.shares), ("crossing", result.commune_crossing),
+                            ("epargne_brute", result.eb_fan)):
             escape_frame(frame).to_csv(tmp / f"{name}.csv", index=False, float_format="%.10g")
         meta = {"method": result.method, "draws": len(result.draws), **result.settings,
                 "lp_fallbacks": result.lp_fallbacks,

@@ -116,6 +116,7 @@ def test_cli_sensitivity(tmp_path, capsys):
     assert main(["sensitivity", str(scen), "--draws", "40", "--seed", "0", "--out", str(out)]) == 0
     assert "40 tirages (graine 0)" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        ".mutualisation-out", "draws.csv", "scissor.csv", "sensitivity.json", "shares.csv"]
+        ".mutualisation-out", "crossing.csv", "draws.csv", "epargne_brute.csv", "scissor.csv",
+        "sensitivity.json", "shares.csv"]
     assert json.loads((out / "sensitivity.json").read_text("utf-8"))["seed"] == 0
     assert len(pd.read_csv(out / "draws.csv")) == 40

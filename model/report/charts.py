@@ -621,6 +621,64 @@ def crossing_probability_chart(sens, indicator: str = "teb_alert", level: str = 
                    description)
 
 
+def eb_fan_chart(sens, territory: str | None = None, big: bool = False,
+                 width: int | None = None, height: int | None = None) -> alt.Chart:
+    """Fan chart of the territory's épargne brute in euros over the draws of a sensitivity result:
+    the 5-95 % and 25-75 % bands and the median, with the zero line (épargne brute négative)."""
+    s = _sizes(big)
+    fan = sens.eb_fan.copy()
+    n = int(len(sens.draws))
+    base = alt.Chart(fan).encode(x=_year_axis(big))
+    outer = base.mark_area(opacity=0.25, color=CB_COLOURS["pooled"]).encode(
+        y=alt.Y("q05:Q", title="Épargne brute (€)", axis=alt.Axis(format=",.0f")), y2="q95:Q",
+        tooltip=[alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("q05:Q", title="5 % des tirages sous", format=",.0f"),
+                 alt.Tooltip("q95:Q", title="95 % des tirages sous", format=",.0f")])
+    inner = base.mark_area(opacity=0.45, color=CB_COLOURS["pooled"]).encode(y="q25:Q", y2="q75:Q")
+    median = base.mark_line(strokeWidth=s["stroke"], color=CB_COLOURS["pooled"],
+                            point=alt.OverlayMarkDef(size=s["point"])).encode(
+        y="q50:Q", tooltip=[alt.Tooltip("year:O", title="Année"),
+                            alt.Tooltip("q50:Q", title="Médiane (€)", format=",.0f")])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(strokeDash=[4, 4], color="#444").encode(
+        y="y:Q")
+    chart = (outer + inner + median + zero).properties(width=width or s["width"],
+                                                       height=height or s["height"])
+    end = fan.iloc[-1]
+    subtitle = [f"{territory + ' — ' if territory else ''}médiane, 50 % et 90 % des {n} tirages "
+                "(hausse des licences, des recettes, saut SaaS)",
+                "Sous la ligne pointillée : épargne brute négative."]
+    description = (f"Épargne brute du territoire en {int(end['year'])} : médiane "
+                   f"{end['q50']:,.0f} €, 90 % des tirages entre {end['q05']:,.0f} € et "
+                   f"{end['q95']:,.0f} €.").replace(",", "\u202f")
+    return _finish(chart, big, "Épargne brute : l'éventail des possibles", subtitle, description)
+
+
+def commune_crossing_chart(sens, commune: str, big: bool = False, width: int | None = None,
+                           height: int | None = None) -> alt.Chart:
+    """Probability, year by year, that one commune's taux d'épargne brute has gone under the
+    alert threshold (pooled), over the draws of a sensitivity result."""
+    s = _sizes(big)
+    data = sens.commune_crossing[sens.commune_crossing["commune"] == commune].copy()
+    if data.empty:
+        raise ValueError(f"no crossing probability for commune {commune!r}")
+    name = str(data["name"].iloc[0])
+    n = int(len(sens.draws))
+    data["text"] = data["probability"].map(lambda p: f"{100 * p:.0f}\u202f%")
+    chart = alt.Chart(data).mark_line(strokeWidth=s["stroke"], color=CB_COLOURS["pooled"],
+                                      point=alt.OverlayMarkDef(size=s["point"])).encode(
+        x=_year_axis(big),
+        y=alt.Y("probability:Q", title="Probabilité (part des tirages)",
+                axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("text:N", title="Probabilité")],
+    ).properties(width=width or s["width"], height=height or s["height"])
+    end = data.iloc[-1]
+    description = (f"Sur {n} tirages, probabilité que le taux d'épargne brute de {name} passe sous "
+                   f"le seuil d'alerte d'ici {int(end['year'])} : {100 * end['probability']:.0f} %.")
+    return _finish(chart, big, f"{name} : probabilité de passer sous le seuil d'alerte",
+                   [f"part des {n} tirages où son taux d'épargne brute est sous le seuil cette "
+                    "année-là ou avant (mutualisé)"], description)
+
+
 # ------------------------------------------------------------------------------------------------
 # Burden and taux d'épargne brute per commune, with thresholds
 # ------------------------------------------------------------------------------------------------

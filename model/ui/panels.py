@@ -338,6 +338,8 @@ class SimulatorPanel(Panel):
         self.proba_message = w.HTML()
         self.proba_chart = LiveChart(charts.crossing_probability_chart)
         self.proba_chart.clear("Cliquez « Lancer les tirages » pour voir la probabilité.")
+        self.fan_chart = LiveChart(charts.eb_fan_chart)
+        self.commune_proba_chart = LiveChart(charts.commune_crossing_chart)
         self.sensitivity = None
         self._sensitivity_sig = None
         self.timings: dict[str, float] = {}
@@ -388,7 +390,8 @@ class SimulatorPanel(Panel):
                     self.crossings,
                     w.HTML("<b>Incertitude : probabilité de franchir le seuil d'alerte</b>"),
                     w.HBox([self.proba_button, self.proba_level]), self.proba_message,
-                    self.proba_chart.widget]),
+                    self.proba_chart.widget, self.fan_chart.widget,
+                    self.commune_proba_chart.widget]),
             w.VBox([self.charts["allocation"].widget]),
             w.VBox([self.charts["methods"].widget]),
         ])
@@ -511,6 +514,8 @@ class SimulatorPanel(Panel):
             return
         start = time.perf_counter()
         self.compute(lambda: self._draw_scissor(self.view))
+        if self.sensitivity is not None:
+            self._draw_probability()
         self.timings["commune"] = time.perf_counter() - start
 
     def _on_proba_level(self, _change) -> None:
@@ -549,6 +554,14 @@ class SimulatorPanel(Panel):
         name = view.projection.resolved.epci.name
         self.proba_chart.update((self._sensitivity_sig, level), result, level=level,
                                 territory=name)
+        self.fan_chart.update(self._sensitivity_sig, result, territory=name)
+        commune = self.commune.value
+        if commune != EPCI_ID:
+            self.commune_proba_chart.update((self._sensitivity_sig, commune), result, commune)
+        else:
+            self.commune_proba_chart.clear(
+                "Choisissez une commune ci-dessus pour voir sa probabilité de passer sous le "
+                "seuil d'alerte.")
         prob = charts.crossing_probability(result, "teb_alert", level)
         end = int(prob["year"].max())
         last = prob[prob["year"] == end].set_index("case")["probability"]
@@ -744,6 +757,8 @@ class SimulatorPanel(Panel):
         if self._sensitivity_sig is not None and self._sensitivity_sig != self._scissor_sig(view):
             self.sensitivity = self._sensitivity_sig = None
             self.proba_chart.clear("Réglages modifiés : relancez les tirages.")
+            self.fan_chart.clear("")
+            self.commune_proba_chart.clear("")
             self.proba_message.value = ""
 
 
@@ -945,6 +960,14 @@ class PlenaryPanel(Panel):
         self.titles = {k: w.HTML() for k in "AB"}
         self.headlines = {k: w.HTML() for k in "AB"}
         self.notes = {k: w.HTML() for k in "AB"}
+        self.draws_button = w.Button(
+            description=f"Incertitude sur A : lancer {PROBABILITY_DRAWS} tirages", icon="random",
+            layout=w.Layout(width="380px"),
+            tooltip="Tire au hasard la hausse des licences, celle des recettes et le saut SaaS")
+        self.draws_message = w.HTML()
+        self.fan = LiveChart(charts.eb_fan_chart)
+        self.proba = LiveChart(charts.crossing_probability_chart)
+        self._draws_for = None
         big_css = w.HTML("<style>.mcm-plenary .widget-label, .mcm-plenary select,"
                          ".mcm-plenary .widget-readout, .mcm-plenary label{font-size:18px}"
                          "</style>")
@@ -964,14 +987,42 @@ class PlenaryPanel(Panel):
             side_by_side(self.notes),
             self.figures,
             w.HBox([self.burden[k].widget for k in "AB"]),
+            w.HTML("<h3>Et si les hypothèses bougent ?</h3>"), self.draws_button,
+            self.draws_message, w.HBox([self.fan.widget, self.proba.widget]),
         ])
         self.widget.add_class("mcm-plenary")
+        self.draws_button.on_click(self.run_draws)
         self.scenario.observe(self.refresh, "value")
         self.method_b.observe(self.refresh, "value")
         self.licences_b.observe_value(self.refresh)
         self.epci_share_b.observe_value(self.refresh)
         self.views: dict[str, View] = {}
         self.refresh()
+
+    def run_draws(self, _button=None) -> None:
+        """Scenario A under uncertainty: the fan of the territory's épargne brute in euros and
+        the probability of crossing the alert threshold, from a few hundred draws (on the
+        button only, never on a slider move)."""
+        from model.sensitivity import sensitivity
+
+        view = self.views.get("A")
+        if view is None:
+            return
+        self.draws_message.value = message_html("Tirages en cours…")
+        try:
+            result = sensitivity(view.projection.resolved, draws=PROBABILITY_DRAWS, seed=0)
+        except ModelError as exc:
+            self.draws_message.value = message_html(str(exc), "error")
+            return
+        name = view.projection.resolved.epci.name
+        self._draws_for = self.scenario.value
+        self.fan.update(("fan", self._draws_for), result, territory=name, big=True,
+                        width=self.width)
+        self.proba.update(("proba", self._draws_for), result, territory=name, big=True,
+                          width=self.width)
+        self.draws_message.value = message_html(
+            f"{len(result.draws)} tirages de la hausse des licences, de celle des recettes et du "
+            "saut SaaS ; les autres hypothèses sont celles de A.", "info")
 
     def scenarios_ab(self) -> tuple[Scenario, Scenario]:
         a = as_scenario(self.scenario.value)
@@ -991,6 +1042,11 @@ class PlenaryPanel(Panel):
         if views is None:
             return
         self.views = views
+        if self._draws_for is not None and self._draws_for != self.scenario.value:
+            self._draws_for = None
+            self.fan.clear("Territoire changé : relancez les tirages.")
+            self.proba.clear("")
+            self.draws_message.value = ""
         self.compute(lambda: self._draw(views))
 
     def _draw(self, views: dict[str, View]) -> None:

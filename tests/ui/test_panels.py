@@ -120,6 +120,19 @@ def test_draws_run_on_the_button_only_and_are_dropped_when_settings_change(panel
     assert "l'ensemble du territoire" in spec
     panel.proba_level.value = "commune"
     assert "au moins une commune" in json.dumps(panel.proba_chart.spec, ensure_ascii=False)
+    # the fan chart of the territory's épargne brute, in euros, quantiles ordered
+    fan = [rows for rows in spec_data(panel.fan_chart) if rows and "q50" in rows[0]][0]
+    assert all(r["q05"] <= r["q25"] <= r["q50"] <= r["q75"] <= r["q95"] for r in fan)
+    assert "éventail" in json.dumps(panel.fan_chart.spec, ensure_ascii=False)
+    # one commune's own probability, once it is chosen
+    code, name = [(v, k) for k, v in panel.commune.options if v != "EPCI"][0]
+    panel.commune.value = code
+    rows = [r for r in spec_data(panel.commune_proba_chart) if r and "probability" in r[0]][0]
+    assert {r["commune"] for r in rows} == {code}
+    assert all(0 <= r["probability"] <= 1 for r in rows)
+    probs = [r["probability"] for r in sorted(rows, key=lambda r: r["year"])]
+    assert probs == sorted(probs)  # crossed by a year stays crossed
+    panel.commune.value = "EPCI"
     panel.teb_alert.value = 0.12
     assert panel.sensitivity is None and "relancez" in json.dumps(panel.proba_chart.spec,
                                                                   ensure_ascii=False)
@@ -455,3 +468,16 @@ def test_unusual_figures_are_used_with_their_warning_on_screen(panel):
     assert "calcul à jour" in msg and "Attention :" in msg
     panel._on_clear_upload()
     assert "Attention :" not in panel.message
+
+
+def test_plenary_uncertainty_on_the_button_only(sim):
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    assert panel.fan.redraws == 0 and panel.proba.redraws == 0  # never at first paint
+    panel.run_draws()
+    assert panel.fan.redraws == 1 and panel.proba.redraws == 1
+    assert "200 tirages" in text_of(panel.draws_message)
+    spec = json.dumps(panel.fan.spec, ensure_ascii=False)
+    assert "Épargne brute" in spec and "Beauce" in spec
+    other = [v for v in panel.scenarios.values() if v != panel.scenario.value][0]
+    panel.scenario.value = other
+    assert "relancez" in json.dumps(panel.fan.spec, ensure_ascii=False)
