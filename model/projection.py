@@ -243,7 +243,28 @@ def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.Data
         nuc[p] = (pd.Series(result.x_eur / total, index=communes.index) if total > 0
                   else base.usage_share[p])
     shares["nucleolus"] = pd.DataFrame(nuc).reindex(communes.index)
+    if resolved.scenario.tariffs:
+        shares["grid"] = grid_shares(resolved, base)
     return shares
+
+
+def grid_shares(resolved: ResolvedScenario, base: PoolCosts) -> pd.DataFrame:
+    """Each service's tariff grid as a key: what the grid bills each commune, in proportion
+    (the stated balancing rule, `model.tariffs.balance_grid`); a service without a grid keeps its
+    usage key."""
+    from model.tariffs import grid_amounts
+
+    communes = resolved.communes.values
+    out = {}
+    for pool in base.pooled.index:
+        rule = resolved.scenario.tariffs.get(pool)
+        if rule is None:
+            out[pool] = base.usage_share[pool]
+            continue
+        billed = grid_amounts(rule, communes, f"tariffs.{pool}")
+        total = float(billed.sum())
+        out[pool] = billed / total if total > 0 else base.usage_share[pool]
+    return pd.DataFrame(out).reindex(communes.index)
 
 
 def nucleolus_of_pool(resolved: ResolvedScenario, pool: str, epci_share: float):

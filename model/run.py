@@ -109,6 +109,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
                  "population": int(resolved.communes.values["population"].sum())},
         "years": years,
         "shapley": shapley_method(resolved),
+        "tariff_grids": tariff_report(proj),
         "scissor_years": scissor_years,
         "scissor": scissor_block,
         "warnings": list(resolved.warnings),
@@ -140,6 +141,23 @@ def voted_summary(proj: Projection, year: int) -> dict:
         "leximin_rounds": int(v.rounds),
         "conflict": (v.conflict or {}).get("rules", []),
     }
+
+
+def tariff_report(proj: Projection) -> dict:
+    """Per service with a grid: what the grid bills in the start year against what the service
+    costs the communes, the gap, and the stated rule that balances it."""
+    from model.tariffs import balance_grid, grid_amounts
+
+    resolved = proj.resolved
+    start = proj.years[0]
+    out = {}
+    for pool, rule in resolved.scenario.tariffs.items():
+        if pool not in resolved.scenario.pools:
+            continue
+        billed = grid_amounts(rule, resolved.communes.values, f"tariffs.{pool}")
+        cost = float(proj.voted_inputs[start].to_split[pool])
+        out[pool] = balance_grid(billed, cost)[1]
+    return out
 
 
 def least_core_record(proj: Projection, year: int) -> dict:

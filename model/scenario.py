@@ -11,7 +11,7 @@ assumption tree with the overrides applied.
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,9 @@ class Scenario:
     settlement: str = "invoice"
     solver: str = "highs-fast"
     assumptions: dict[str, Any] = field(default_factory=dict)
+    #: Tariff grids the territory already uses, per service (`model.tariffs`): usable as the
+    #: reference key of the default split (``reference_key: grid``).
+    tariffs: dict[str, Any] = field(default_factory=dict)
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     #: The file it was read from, as the user gave it (named in messages); not carried over by
     #: ``dataclasses.replace``, since a changed scenario is no longer that file.
@@ -193,6 +196,14 @@ class Scenario:
             raise InputError(Problem(f"{epci.name} n'a aucune commune habitée à répartir.",
                                      column="population"))
         communes = complete_communes(given[~uninhabited], values)
+        if self.tariffs:
+            from model.tariffs import check_grid
+
+            columns = [c for c in communes.values.columns if c != "name"]
+            problems = [pr for pool, rule in self.tariffs.items()
+                        for pr in check_grid(rule, columns, f"tariffs.{pool}")]
+            if problems:
+                raise InputError([replace(pr, file=pr.file or self.origin) for pr in problems])
         return ResolvedScenario(self, epci, communes, tree, values, excluded, tuple(warnings))
 
 

@@ -121,11 +121,12 @@ def _round(values: np.ndarray, how: str) -> np.ndarray:
 
 
 def _step_value(q: np.ndarray, steps: list[tuple[float, float]]) -> np.ndarray:
-    """The value of the step each quantity falls in (steps: [from, value], from increasing)."""
+    """The value of the step each quantity falls in (steps: [from, value], from increasing); the
+    first step also covers quantities below its threshold (0,8 poste estimated is in « 1-2 »)."""
     starts = np.array([s for s, _ in steps])
     values = np.array([v for _, v in steps])
     idx = np.searchsorted(starts, q, side="right") - 1
-    return np.where(idx >= 0, values[np.clip(idx, 0, None)], 0.0)
+    return values[np.clip(idx, 0, None)]
 
 
 def _raw(rule: Mapping, communes: pd.DataFrame) -> np.ndarray:

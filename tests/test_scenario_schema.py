@@ -120,7 +120,8 @@ def test_schema_and_code_agree_on_the_closed_sets():
 def test_allocation_keys_have_the_documented_domains():
     spec = load_schema()["assumptions"]["allocation"]
     assert spec["reference_key"]["allowed"] == [
-        "usage", "population", "potentiel_financier", "agents", "workstations", "equal", "weighted"]
+        "usage", "population", "potentiel_financier", "agents", "workstations", "equal", "weighted",
+        "grid"]
 
     def ok(name, value):
         return check_value(spec[name], value, name, []) is not INVALID

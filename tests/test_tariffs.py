@@ -78,3 +78,47 @@ def test_tranches_are_monotone_and_marginal(pops):
     more = grid_amounts(RGPD, table(population=[p + 1 for p in pops]))
     assert ((more - got) >= 0).all()
     assert ((more - got) <= 5.0 + 1e-9).all()  # never more than the top marginal rate
+
+
+def test_a_grid_as_the_reference_key_of_the_default_split(tmp_path):
+    """TDE 90's grid for the DSI, CDG 34's for the DPO, as the territory's current key: the run
+    reports what each grid bills against the service's cost, and the default split starts from
+    the grid (corrected only where a group would pay more than alone)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scenario = tmp_path / "grille.yaml"
+    scenario.write_text(
+        'epci: "200035764"\nassumptions: {allocation: {reference_key: grid}}\ntariffs:\n'
+        "  dsi: {type: unit_bands, driver: workstations, unit_price: 574.88,\n"
+        "        bands: [[1, 1.0], [3, 0.9], [6, 0.7], [16, 0.65]], rounding: up}\n"
+        "  dpo: {type: fixed_plus_unit, driver: agents, fixed: 200, unit_price: 250,\n"
+        "        quantity_per_driver: 0.1}\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "model", "run", str(scenario), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    assert "votre grille tarifaire actuelle" in out.stdout.lower()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    grids = summary["tariff_grids"]
+    assert set(grids) == {"dsi", "dpo"}
+    for report in grids.values():
+        assert report["gap_eur"] == pytest.approx(report["collected_eur"] - report["cost_eur"],
+                                                  abs=0.01)
+        assert "proportionnelle" in report["rule_fr"]
+    year = summary["years"][0]
+    assert year["default_method"]["reference_key"] == "grid"
+    assert year["core"]["voted_key"]["in_core"] is True
+
+
+def test_a_bad_grid_in_a_scenario_is_named_with_its_key(tmp_path):
+    from model.scenario import Scenario
+
+    scenario = tmp_path / "g.yaml"
+    scenario.write_text('epci: "200035764"\ntariffs:\n  dsi: {type: per_unit, driver: postes, '
+                        'unit_price: 1}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"tariffs\.dsi") as exc:
+        Scenario.from_yaml(scenario).resolve()
+    assert "g.yaml" in str(exc.value) and "postes" in str(exc.value)

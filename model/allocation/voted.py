@@ -78,6 +78,7 @@ KEY_LABELS_FR = {
     "workstations": "la clé postes de travail",
     "equal": "la clé à parts égales",
     "weighted": "la clé mixte",
+    "grid": "votre grille tarifaire actuelle",
 }
 CAPACITY_LABELS_FR = {
     "potentiel_financier_eur": "potentiel financier",
@@ -266,11 +267,9 @@ def build(inp: VotedInputs, arr: Arrays) -> tuple[Formulation, Layout]:
     lay = Layout(n, P)
     cols = ([f"pay__{p}__{c}" for c in communes for p in pools] + ["t_key_ratio"]
             + [f"below__{p}__{c}" for c in communes for p in pools])
-    k = arr.key.ravel()
-    has_key = k > 0
-    # an entry with no key pays nothing: the key is the reference, nothing to correct
+    k = ratio_key(arr)
     col_lower = np.concatenate([np.zeros(lay.nx), [-INF], np.zeros(lay.nx)])
-    col_upper = np.concatenate([np.where(has_key, INF, 0.0), [INF], np.zeros(lay.nx)])
+    col_upper = np.concatenate([np.full(lay.nx, INF), [INF], np.zeros(lay.nx)])
     cost = np.zeros(lay.n_cols)
     cost[lay.t] = 1.0
     form = Formulation(cols, col_lower, col_upper, cost)
@@ -284,8 +283,8 @@ def build(inp: VotedInputs, arr: Arrays) -> tuple[Formulation, Layout]:
 
     form.add(RowGroup("balance", _block(pp, xcol, np.ones(lay.nx), P, lay.n_cols),
                       arr.total, arr.total, [(p, "") for p in pools]))
-    # x_ip / k_ip + z_ip - t <= 0 for every entry with a key
-    e = np.flatnonzero(has_key)
+    # x_ip / k_ip + z_ip - t <= 0 for every entry
+    e = np.arange(lay.nx)
     m = len(e)
     rows = np.concatenate([np.arange(m)] * 3)
     cols_r = np.concatenate([xcol[e], lay.z0 + e, np.full(m, lay.t)])
@@ -315,6 +314,20 @@ def build(inp: VotedInputs, arr: Arrays) -> tuple[Formulation, Layout]:
         form.add(RowGroup("usage_band", eye_x, r.usage_band[0] * u, r.usage_band[1] * u,
                           per_entry, relax="both", rule="usage_band"))
     return form, lay
+
+
+def ratio_key(arr: Arrays) -> np.ndarray:
+    """The key entries the ratio rows divide by: a zero key entry (the key bills nothing, e.g. a
+    commune outside a grid's first band) counts as a hundredth of its service's smallest positive
+    entry, so the leximin gives it as little as the core allows (usually nothing; its incremental
+    cost when the key itself is outside the core)."""
+    k = arr.key.copy()
+    for p in range(k.shape[1]):
+        col = k[:, p]
+        positive = col[col > 0]
+        floor = positive.min() * 1e-2 if len(positive) else 1e-9
+        k[:, p] = np.where(col > 0, col, floor)
+    return k.ravel()
 
 
 def core_row(inp: VotedInputs, lay: Layout, p: int, members: np.ndarray) -> RowGroup:
@@ -386,8 +399,8 @@ def leximin(solver: Solver, arr: Arrays) -> tuple[np.ndarray, int] | None:
     that sits at it in all optima, repeat. Returns the final x (n, P) and the number of rounds;
     None when the rules cannot all hold (round 1 infeasible)."""
     lay, h = solver.lay, solver.h
-    k = arr.key.ravel()
-    entries = np.flatnonzero(k > 0)  # row r of key_ratio <-> entry entries[r]
+    k = ratio_key(arr)
+    entries = np.arange(len(k))  # row r of key_ratio <-> entry r
     free = np.ones(len(entries), dtype=bool)
     ratio_row0 = solver.row_of_group["key_ratio"]
     cost_t = np.zeros(lay.n_cols)
