@@ -431,7 +431,7 @@ class SimulatorPanel(Panel):
             return ("<i>Données publiques (INSEE, DGCL) ; les champs manquants sont estimés "
                     "(marqués *).</i>")
         n = len(self.user_table) if self.user_table is not None else 0
-        return f"<i>Vos données : « {self.user_file[0]} » ({n} communes renseignées).</i>"
+        return f"<i>Vos données : « {html.escape(self.user_file[0])} » ({n} communes renseignées).</i>"
 
     def current_scenario(self) -> Scenario:
         """The scenario the widgets describe (untouched sliders keep the scenario's own values)."""

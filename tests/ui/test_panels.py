@@ -481,3 +481,11 @@ def test_plenary_uncertainty_on_the_button_only(sim):
     other = [v for v in panel.scenarios.values() if v != panel.scenario.value][0]
     panel.scenario.value = other
     assert "relancez" in json.dumps(panel.fan.spec, ensure_ascii=False)
+
+
+def test_uploaded_file_name_is_shown_as_text_not_html(panel):
+    panel.search.value = "200030385"
+    name = "<img src=x onerror=alert(1)>.xlsx"
+    assert panel.load_user_file(name, own_figures(AGGLOPOLYS_TEMPLATE, 900))
+    assert "<img" not in panel.data_label.value and "&lt;img" in panel.data_label.value
+    panel._on_clear_upload()
