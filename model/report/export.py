@@ -18,9 +18,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from model.costs import POOL_LABELS_FR
+from model.data.assumptions import load_schema
 from model.errors import OutputError, os_error_reason
 from model.projection import EPCI_ID
-from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR, french
+from model.report.labels import (
+    COLUMN_LABELS_FR,
+    INDICATOR_LABELS_FR,
+    METHOD_LABELS_FR,
+    REFERENCE_KEY_LABELS_FR,
+    RULE_LABELS_FR,
+    TOPIC_LABELS_FR,
+    french,
+)
 from model.report.tables import assumptions_table, commune_table, method_comparison
 from model.scissor import attribution
 from model.xlsx import reproducible_xlsx
@@ -368,8 +377,131 @@ def _json_default(value):
 # --- XLSX report -------------------------------------------------------------------------------
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-EURO_FORMAT = '#,##0.00 "€"'
-PCT_FORMAT = "0.00 %"
+#: Euros to the cent; Excel shows the thousands and decimal separators of the reader's locale.
+EURO_FORMAT = '#,##0.00\\ "€"'
+PCT_FORMAT = "0.00%"
+INT_FORMAT = "#,##0"
+YEAR_FORMAT = "0"
+NUMBER_FORMAT = "#,##0.00"
+#: Headers (French) whose numbers are ratios, shown as percentages.
+PCT_MARKERS = ("Taux", "Charge", "Part d'usage", "Seuil", "TEB", "(%)", "(points)",
+               "Hausse du numérique / épargne brute", "t*")
+YEAR_MARKERS = ("Année", "Exercice")
+MAX_WIDTH = 60
+BOOL_WORDS = {True: "oui", False: ""}
+ESTIMATED_WORDS = {True: "estimé", False: ""}
+
+
+def _fr_number(v) -> str:
+    """A number as a French reader writes it (1 500 000 ; 0,25)."""
+    if isinstance(v, bool):
+        return "oui" if v else "non"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 1e15):
+        n = int(v)
+        return str(n) if 1900 <= n <= 2100 else f"{n:,}".replace(",", "\u202f")
+    text = f"{v:,.6f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def readable(value) -> str | float | int | None:
+    """An assumption's value as text a reader understands (no JSON braces)."""
+    if value is None:
+        return "aucune"
+    if isinstance(value, dict):
+        return " ; ".join(f"{_code_word(k)} : {readable(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return " ; ".join(str(readable(v)) for v in value)
+    if isinstance(value, bool | int | float):
+        return _fr_number(value)
+    return _code_word(str(value))
+
+
+def _code_word(code) -> str:
+    """An internal code (pool, key, column) in French; any other text unchanged."""
+    if not isinstance(code, str):
+        return str(code)
+    for mapping in (POOL_LABELS_FR, METHOD_LABELS_FR, REFERENCE_KEY_LABELS_FR, COLUMN_LABELS_FR):
+        if code in mapping:
+            return mapping[code]
+    return code
+
+
+def _percent(v: float) -> str:
+    return _fr_number(round(v * 100, 4)) + " %"
+
+
+def rules_in_words(rules: dict) -> str:
+    """The voted rules of the default split in words; « aucune » when none was voted."""
+    words = []
+    for key, value in (rules or {}).items():
+        if value is None:
+            continue
+        label = RULE_LABELS_FR.get(key, key)
+        if key == "usage_band" and isinstance(value, list | tuple) and len(value) == 2:
+            words.append(f"{label} de {_fr_number(value[0])} à {_fr_number(value[1])} fois "
+                         "la clé d'usage")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            words.append(f"{label} : {_percent(value)}")
+        else:
+            words.append(f"{label} : {readable(value)}")
+    return " ; ".join(words) if words else "aucune"
+
+
+def cover_rows(result) -> list[tuple[str, object]]:
+    """The cover sheet: who, which scenario, which method and rules, which year, which data."""
+    s = result.summary
+    proj = result.projection
+    scenario = proj.resolved.scenario
+    epci = s.get("epci", {})
+    first = s["years"][0] if s.get("years") else {}
+    default = first.get("default_method", {}) if first else {}
+    ref = default.get("reference_key")
+    method = getattr(scenario, "method", None) or s.get("scenario", {}).get("method")
+    scissor = s.get("scissor", {})
+    rows: list[tuple[str, object]] = [
+        ("Territoire", epci.get("name", "")),
+        ("SIREN", epci.get("siren", "")),
+        ("Type d'EPCI", epci.get("type", "")),
+        ("Communes membres", epci.get("communes")),
+        ("Population", epci.get("population")),
+        ("Scénario", getattr(scenario, "name", None) or s.get("scenario", {}).get("name") or ""),
+        ("Méthode de répartition", METHOD_LABELS_FR.get(method, method or "")),
+    ]
+    if method == "voted_key":
+        rows += [("Clé de référence",
+                  REFERENCE_KEY_LABELS_FR.get(ref, METHOD_LABELS_FR.get(ref, ref or ""))),
+                 ("Règles votées", rules_in_words(default.get("rules", {})))]
+    rows += [("Année présentée", proj.years[0]),
+             ("Années projetées", f"{proj.years[0]} à {proj.years[-1]}")]
+    if s.get("run_date"):
+        rows.append(("Date du calcul", s["run_date"]))
+    rows += [("Version de l'outil", s.get("version", "")),
+             ("Données", s.get("data_vintage", "")),
+             ("Communes aux finances estimées",
+              scissor.get("communes_with_estimated_finances", 0)),
+             ("En bref", scissor.get("headline_fr", ""))]
+    return rows
+
+
+def _present(df: pd.DataFrame) -> pd.DataFrame:
+    """Booleans in words, euros rounded to the cent, French headers everywhere."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        name = str(col)
+        if pd.api.types.is_bool_dtype(series) or (
+                series.dtype == object and len(series.dropna())
+                and series.dropna().map(lambda v: isinstance(v, bool)).all()):
+            words = ESTIMATED_WORDS if "estim" in name.lower() or "Estim" in name else BOOL_WORDS
+            out[col] = series.map(lambda v, w=words: w.get(v, "") if isinstance(v, bool) else v)
+        elif "€" in name and pd.api.types.is_numeric_dtype(series):
+            out[col] = series.astype(float).round(2)
+    return out
+
+
+def _schema_label(schema: dict, topic: str, name: str) -> str:
+    entry = schema.get(topic, {}).get(name)
+    return entry.get("label", name) if isinstance(entry, dict) else name
 
 
 def report_sheets(result) -> dict[str, pd.DataFrame]:
@@ -381,25 +513,32 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
     for y in result.summary["years"]:
         pooled = sum(y["pooled_cost_eur"].values())
         alone = sum(y["standalone_cost_eur"].values())
+        status = y.get("default_method", {}).get("status", y["solver_status"])
         summary_rows.append({
             "Année": y["year"], "Coût mutualisé (€)": pooled, "Coût isolé cumulé (€)": alone,
             "Économie (€)": alone - pooled, "Part EPCI (€)": sum(y["epci_share_eur"].values()),
             "Charge maximale t* (part de la capacité)": y["max_burden"],
-            "Statut du solveur": "optimal" if y["solver_status"] == "optimal" else "infaisable",
+            "Règles votées tenues": "oui" if status == "optimal" else "non : voir Diagnostic",
         })
-    table = commune_table(result, start).rename(columns=POOL_LABELS_FR)
+    table = commune_table(result, start).rename(
+        columns={p: f"{label} (€)" for p, label in POOL_LABELS_FR.items()})
     table = table.rename(columns={"burden": "Charge (part de la capacité)",
                                   "binding": "Contrainte qui joue"})
     table["estimated"] = table["estimated"].map({True: "estimé", False: ""})
-    methods = method_comparison(result, start).rename(columns=METHOD_LABELS_FR)
+    methods = method_comparison(result, start).rename(
+        columns=lambda m: f"{METHOD_LABELS_FR.get(m, m)} (€)")
     methods.index = methods.index.map(
         lambda c: resolved.communes.names.get(c, "Budget propre de l'EPCI" if c == EPCI_ID else c))
     communes = resolved.communes.values.copy()
     for col, est in resolved.communes.estimated.items():
-        communes[f"{col} (estimé)"] = est.map({True: "estimé", False: ""})
+        label = COLUMN_LABELS_FR.get(col, col).replace(" (€)", "")
+        communes[f"{label} : estimé"] = est.map({True: "estimé", False: ""})
     tree = assumptions_table(resolved.assumptions)
-    tree["value"] = tree["value"].map(lambda v: json.dumps(v, ensure_ascii=False)
-                                      if isinstance(v, dict | list) else v)
+    schema = load_schema().get("assumptions", {})
+    tree["name"] = [_schema_label(schema, t, n)
+                    for t, n in zip(tree["topic"], tree["name"], strict=True)]
+    tree["topic"] = tree["topic"].map(lambda t: TOPIC_LABELS_FR.get(t, t))
+    tree["value"] = tree["value"].map(readable)
     voted = proj.voted[start]
     key_sheet = voted.explanation.drop(columns=["commune", "rule"]).rename(columns={
         "name": "Commune", "key_eur": "Clé de référence (€)", "amount_eur": "Montant payé (€)",
@@ -442,10 +581,14 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
                   for ind in ("eb_negative", "teb_degraded", "teb_alert", "digital_burden")
                   for c in named.get(ind, [])]
     headline = pd.DataFrame([{"Code INSEE": result.summary["scissor"]["headline_fr"]}])
+    inputs = french(proj.inputs[INPUT_COLUMNS])
+    inputs["Unité d'œuvre"] = inputs["Unité d'œuvre"].map(
+        lambda d: COLUMN_LABELS_FR.get(d, d))
     sheets = {}
     if result.summary.get("warnings"):
         sheets["Avertissements"] = pd.DataFrame({"Avertissement": result.summary["warnings"]})
-    return sheets | {
+    sheets["Couverture"] = pd.DataFrame(cover_rows(result), columns=["Rubrique", "Valeur"])
+    sheets |= {
         "Synthèse": pd.DataFrame(summary_rows),
         "Épargne brute": pd.concat([headline, att_sheet], ignore_index=True),
         "Communes au seuil": pd.DataFrame(named_rows, columns=[
@@ -460,16 +603,18 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
         f"Méthodes {start}": methods.rename_axis("Payeur").reset_index(),
         "Projection": french(proj.projection),
         "Ciseau": french(result.scissor),
-        "Entrées": french(proj.inputs[INPUT_COLUMNS]),
+        "Entrées": inputs,
         "Communes": french(communes.reset_index()),
         "Hypothèses": tree.rename(columns={"topic": "Rubrique", "name": "Hypothèse",
                                            "value": "Valeur", "unit": "Unité",
                                            "source": "Source", "note": "Justification"}),
     }
+    return {title: _present(df) for title, df in sheets.items()}
 
 
 def write_report(result, path: Path) -> None:
-    """The XLSX report for finance directors: French headers, formats, frozen header rows."""
+    """The XLSX report for finance directors: a cover sheet, French headers, euros to the cent,
+    percentages, widths from content, frozen header rows, printable on pages one sheet wide."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, df in report_sheets(result).items():
@@ -493,20 +638,76 @@ def _isna(v) -> bool:
         return False
 
 
+def number_format(header: str, value) -> str:
+    """The format of a number under a French header: euros, percentage, year, count, decimal."""
+    if "€" in header:
+        return EURO_FORMAT
+    if any(k in header for k in PCT_MARKERS):
+        return PCT_FORMAT
+    if any(header.startswith(k) for k in YEAR_MARKERS):
+        return YEAR_FORMAT
+    if float(value).is_integer():
+        return INT_FORMAT
+    return NUMBER_FORMAT
+
+
+def _shown_length(cell) -> int:
+    v = cell.value
+    if v is None:
+        return 0
+    if isinstance(v, bool):
+        return 3
+    if isinstance(v, int | float):
+        fmt = cell.number_format
+        if fmt == EURO_FORMAT:
+            return len(f"{v:,.2f}") + 2
+        if fmt == PCT_FORMAT:
+            return len(f"{v * 100:.2f}") + 1
+        if fmt == YEAR_FORMAT:
+            return len(str(int(v)))
+        if fmt == INT_FORMAT:
+            return len(f"{v:,.0f}")
+        return len(f"{v:,.2f}")
+    return max((len(line) for line in str(v).splitlines()), default=0)
+
+
 def _format_sheet(ws, columns: list[str]) -> None:
     for cell in ws[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    # a sentence alone on the first data row (the sheet's headline) spans the table's width
+    sentence = (ws.max_row >= 2 and len(columns) > 1 and isinstance(ws.cell(2, 1).value, str)
+                and len(ws.cell(2, 1).value) > MAX_WIDTH
+                and all(ws.cell(2, j).value is None for j in range(2, len(columns) + 1)))
+    total = 0.0
     for i, col in enumerate(columns, start=1):
         letter = get_column_letter(i)
         name = str(col)
-        fmt = None
-        if "€" in name:
-            fmt = EURO_FORMAT
-        elif any(k in name for k in ("Taux", "Charge", "Part d'usage", "Seuil")):
-            fmt = PCT_FORMAT
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = fmt
-        ws.column_dimensions[letter].width = min(45, max(10, len(name) * 0.9))
+        longest = 0
+        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+            v = cell.value
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                cell.number_format = number_format(name, v)
+            if sentence and cell.row == 2:
+                continue
+            length = _shown_length(cell)
+            if length > MAX_WIDTH:
+                cell.alignment = wrap
+            longest = max(longest, length)
+        # the header wraps on up to three lines; the content sets the width
+        header = max(min(len(name), 30), -(-len(name) // 3))
+        width = min(MAX_WIDTH, max(8, longest, header) + 2)
+        ws.column_dimensions[letter].width = width
+        total += width
+    if sentence:
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
+        ws.cell(2, 1).alignment = wrap
+        ws.row_dimensions[2].height = 15 * (-(-len(ws.cell(2, 1).value) // max(1, int(total))) + 1)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"

@@ -73,6 +73,51 @@ COLUMN_LABELS_FR = {
     "shadow_price": "Prix dual",
     "explanation_fr": "Explication",
     "slack_eur": "Écart (€)",
+    "driver": "Unité d'œuvre",
+    "volume": "Volume (unités d'œuvre)",
+    "finances_estimated": "Finances estimées",
+    "eb_from_resources_eur": "Épargne brute : variation due aux ressources (€)",
+    "eb_from_other_eur": "Épargne brute : variation due aux autres dépenses (€)",
+    **{f"{stem}_{mode}{suffix}": f"{text}, {word}{unit}"
+       for mode, word in (("pooled", "mutualisé"), ("standalone", "isolé"))
+       for stem, text, suffix, unit in (
+           ("digital_gap", "Écart numérique / ressources", "_eur", " (€)"),
+           ("digital_gap_cum", "Écart numérique / ressources cumulé", "_eur", " (€)"),
+           ("eb_from_digital", "Épargne brute : variation due au numérique", "_eur", " (€)"),
+           ("eb_change", "Variation de l'épargne brute", "_eur", " (€)"),
+           ("teb_from_resources", "TEB : variation due aux ressources", "", " (points)"),
+           ("teb_from_other", "TEB : variation due aux autres dépenses", "", " (points)"),
+           ("teb_from_digital", "TEB : variation due au numérique", "", " (points)"),
+           ("teb_change", "Variation du TEB", "", " (points)"),
+           ("digital_absorbs_eb", "Hausse du numérique / épargne brute de départ", "", ""),
+           ("eb_negative", "Épargne brute négative", "", ""),
+       )},
+}
+
+#: Topics of data/assumptions.yaml in French (the Hypothèses sheet).
+TOPIC_LABELS_FR = {
+    "meta": "Général",
+    "drivers": "Unités d'œuvre (estimation)",
+    "finance": "Finances communales",
+    "dsi": POOL_LABELS_FR.get("dsi", "DSI"),
+    "dpo": POOL_LABELS_FR.get("dpo", "DPO"),
+    "archivage": POOL_LABELS_FR.get("archivage", "Archivage"),
+    "licences": POOL_LABELS_FR.get("licences", "Licences"),
+    "allocation": "Répartition",
+    "projection": "Projection",
+    "sensitivity": "Incertitude",
+    "plausibility": "Contrôles de vraisemblance",
+}
+
+#: Reference keys of the default split in French (METHOD_LABELS_FR plus the tariff grid).
+REFERENCE_KEY_LABELS_FR = {"grid": "Grille tarifaire"}
+
+#: Voted rules of the default split, in words (value -> text).
+RULE_LABELS_FR = {
+    "burden_cap": "plafond de charge",
+    "guaranteed_saving": "économie garantie à chaque commune",
+    "key_departure": "écart maximal à la clé de référence",
+    "usage_band": "bande d'usage",
 }
 
 SETTLEMENT_LABELS_FR = {"invoice": "Facture (convention)", "ac": "Attribution de compensation"}

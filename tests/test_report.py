@@ -1,0 +1,115 @@
+"""report.xlsx for a finance director: cover sheet, formats, French headers, print settings."""
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from model.report.export import EURO_FORMAT, PCT_FORMAT, rules_in_words, write_outputs
+from model.report.labels import METHOD_LABELS_FR
+from model.run import run
+from model.scenario import Scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+INTERNAL = re.compile(r"[a-z]+_[a-z_]+")
+
+
+@pytest.fixture(scope="module")
+def beauce():
+    return run(Scenario.from_yaml(SCENARIOS / "beauce_loiretaine.yaml"))
+
+
+@pytest.fixture(scope="module")
+def workbook(beauce, tmp_path_factory):
+    out = write_outputs(beauce, tmp_path_factory.mktemp("report") / "beauce")
+    return load_workbook(out / "report.xlsx")
+
+
+def test_cover_sheet_comes_first_and_names_everything(beauce, workbook):
+    assert workbook.sheetnames[0] == "Couverture"
+    rows = {r[0]: r[1] for r in workbook["Couverture"].iter_rows(min_row=2, values_only=True)}
+    s = beauce.summary
+    assert rows["Territoire"] == s["epci"]["name"]
+    assert rows["SIREN"] == s["epci"]["siren"]
+    assert rows["Type d'EPCI"] == s["epci"]["type"]
+    assert rows["Communes membres"] == s["epci"]["communes"]
+    assert rows["Population"] == s["epci"]["population"]
+    assert rows["Scénario"] == beauce.projection.resolved.scenario.name
+    assert rows["Méthode de répartition"] == METHOD_LABELS_FR["voted_key"]
+    assert rows["Règles votées"] == "aucune"
+    assert rows["Clé de référence"] == METHOD_LABELS_FR["usage"]
+    assert rows["Année présentée"] == beauce.projection.years[0]
+    assert rows["Version de l'outil"] == s["version"]
+    assert rows["Données"] == s["data_vintage"]
+    assert rows["Communes aux finances estimées"] == \
+        s["scissor"]["communes_with_estimated_finances"]
+    assert rows["En bref"] == s["scissor"]["headline_fr"]
+
+
+def test_voted_rules_in_words():
+    assert rules_in_words({"burden_cap": None}) == "aucune"
+    words = rules_in_words({"burden_cap": 0.02, "usage_band": [0.5, 2.0],
+                            "guaranteed_saving": None, "key_departure": 0.3})
+    assert "plafond de charge : 2 %" in words
+    assert "bande d'usage de 0,5 à 2 fois" in words
+    assert "écart maximal à la clé de référence : 30 %" in words
+
+
+def test_every_number_has_a_format_and_amounts_are_cents(workbook):
+    for ws in workbook.worksheets:
+        headers = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                v = cell.value
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    continue
+                where = (ws.title, cell.coordinate, headers[cell.column - 1])
+                assert cell.number_format != "General", where
+                if "€" in (headers[cell.column - 1] or ""):
+                    assert cell.number_format == EURO_FORMAT, where
+                    assert abs(v * 100 - round(v * 100)) < 1e-6, where
+
+
+def test_ratios_are_percentages(workbook):
+    ws = workbook["Synthèse"]
+    headers = [c.value for c in ws[1]]
+    col = headers.index("Charge maximale t* (part de la capacité)") + 1
+    assert ws.cell(2, col).number_format == PCT_FORMAT
+
+
+def test_no_internal_names_in_headers_nor_booleans(workbook):
+    for ws in workbook.worksheets:
+        for cell in ws[1]:
+            assert not INTERNAL.search(str(cell.value)), (ws.title, cell.value)
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            assert not any(isinstance(v, bool) for v in row), ws.title
+    values = [r[2] for r in workbook["Hypothèses"].iter_rows(min_row=2, values_only=True)]
+    assert not any(isinstance(v, str) and v.startswith("{") for v in values)
+    assert "DSI mutualisée : 0 ; Délégué à la protection des données : 0" in "\n".join(
+        str(v) for v in values)
+    names = [r[1] for r in workbook["Hypothèses"].iter_rows(min_row=2, values_only=True)]
+    assert "Élasticité d'échelle" in names and "scale_elasticity" not in names
+
+
+def test_print_settings_on_every_sheet(workbook):
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        assert ws.freeze_panes == "A2", ws.title
+
+
+def test_columns_are_wide_enough(beauce, workbook):
+    longest = max(len(n) for n in beauce.projection.resolved.communes.names)
+    for title in ("Répartition 2026", "Projection", "Communes", "Méthodes 2026"):
+        ws = workbook[title]
+        for cell in ws[1]:
+            if cell.value in ("Commune", "Payeur"):
+                assert ws.column_dimensions[cell.column_letter].width >= longest, title
+    ws = workbook["Synthèse"]
+    for cell in ws[1]:
+        widest = max(len(f"{c.value:,.2f} €") if isinstance(c.value, float) else 0
+                     for c in ws[cell.column_letter][1:])
+        assert ws.column_dimensions[cell.column_letter].width >= widest, cell.value
