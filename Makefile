@@ -42,8 +42,10 @@ dashboard: $(STAMP)
 simulateur: $(STAMP)
 	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/01_simulateur.ipynb
 
-# The analyst notebook, parameterised with papermill; outputs in out/analyse.
+# The analyst notebook, parameterised with papermill; outputs in out/analyse. papermill does not
+# create the executed notebook's folder (out/), run_batch creates out/analyse itself.
 analyse: $(STAMP)
+	mkdir -p out
 	$(BIN)/papermill notebooks/04_analyse.ipynb out/analyse.ipynb --cwd . -p out_dir out/analyse
 
 test: $(STAMP)
