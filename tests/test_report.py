@@ -113,3 +113,23 @@ def test_columns_are_wide_enough(beauce, workbook):
         widest = max(len(f"{c.value:,.2f} €") if isinstance(c.value, float) else 0
                      for c in ws[cell.column_letter][1:])
         assert ws.column_dimensions[cell.column_letter].width >= widest, cell.value
+
+
+def test_financial_annex_totals_equal_the_split(tmp_path):
+    from model.report.export import financial_annex
+
+    result = run(Scenario.from_yaml(SCENARIOS / "beauce_loiretaine.yaml"))
+    year = result.projection.years[0]
+    annex = financial_annex(result, year)
+    assert "L5211-4-2" in annex.iloc[0]["Service"]
+    body = annex.iloc[1:]
+    amounts = result.projection.amounts(result.resolved.scenario.method, year)
+    totals = body[body["Commune"] == "Total du service"].set_index("Service")[f"Montant {year} (€)"]
+    from model.costs import POOL_LABELS_FR
+    for pool in amounts.columns:
+        assert totals[POOL_LABELS_FR[pool]] == pytest.approx(amounts[pool].sum(), abs=0.005)
+        rows = body[(body["Service"] == POOL_LABELS_FR[pool]) & (body["Commune"] != "Total du service")]
+        assert len(rows) == len(amounts)
+        assert rows[f"Montant {year} (€)"].sum() == pytest.approx(amounts[pool].sum(), abs=0.005)
+    assert body["Règle qui l'ajuste"].str.contains("clé appliquée telle quelle").any()
+    assert body["Règlement"].str.contains("facture").any()

@@ -590,6 +590,7 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
     sheets["Couverture"] = pd.DataFrame(cover_rows(result), columns=["Rubrique", "Valeur"])
     sheets |= {
         "Synthèse": pd.DataFrame(summary_rows),
+        f"Annexe financière {start}": financial_annex(result, start),
         "Épargne brute": pd.concat([headline, att_sheet], ignore_index=True),
         "Communes au seuil": pd.DataFrame(named_rows, columns=[
             "Indicateur", "Commune", "Code INSEE", "Année, mutualisé", "Année, si seule",
@@ -610,6 +611,49 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
                                            "source": "Source", "note": "Justification"}),
     }
     return {title: _present(df) for title, df in sheets.items()}
+
+
+def financial_annex(result, year: int) -> pd.DataFrame:
+    """The financial annex of the convention de service commun (CGCT L5211-4-2, D5211-16): per
+    commune and service, the reference key, the amount of the year under the method shown, the
+    rule that adjusts it and how it is settled; a total per service."""
+    proj = result.projection
+    resolved = proj.resolved
+    method = resolved.scenario.method
+    amounts = proj.amounts(method, year)
+    vi = proj.voted_inputs[year]
+    key = vi.key.reindex(index=amounts.index, columns=amounts.columns)
+    reasons = (proj.voted[year].explanation.set_index("commune")["reason_fr"]
+               if method == "voted_key" else pd.Series(dtype=str))
+    frame = proj.projection
+    frame = frame[frame["year"] == year].set_index("commune")
+    names = resolved.communes.names
+    ac = resolved.scenario.settlement == "ac"
+    rows = []
+    for pool in amounts.columns:
+        label = POOL_LABELS_FR.get(pool, pool)
+        for commune in amounts.index:
+            if ac:
+                settle = (f"imputation sur l'attribution de compensation "
+                          f"({frame.loc[commune, 'ac_deduction_eur']:,.2f} € fixés pour "
+                          f"l'ensemble des services), régularisation en fin d'exercice"
+                          ).replace(",", "\u202f").replace(".", ",")
+            else:
+                settle = "facture annuelle sur état des unités consommées (D5211-16)"
+            rows.append({"Service": label, "Commune": names.get(commune, commune),
+                         "Code INSEE": commune, "Clé de référence (€)": float(key.loc[commune, pool]),
+                         f"Montant {year} (€)": float(amounts.loc[commune, pool]),
+                         "Règle qui l'ajuste": str(reasons.get(commune, "")),
+                         "Règlement": settle})
+        rows.append({"Service": label, "Commune": "Total du service", "Code INSEE": "",
+                     "Clé de référence (€)": float(key[pool].sum()),
+                     f"Montant {year} (€)": float(amounts[pool].sum()), "Règle qui l'ajuste": "",
+                     "Règlement": ""})
+    head = pd.DataFrame([{"Service": (
+        f"Annexe financière de la convention de service commun (CGCT L5211-4-2 ; remboursement "
+        f"au coût unitaire x unités de fonctionnement, D5211-16) — {resolved.epci.name}, "
+        f"{year}, méthode : {METHOD_LABELS_FR.get(method, method)}")}])
+    return pd.concat([head, pd.DataFrame(rows)], ignore_index=True)
 
 
 def write_report(result, path: Path) -> None:
