@@ -99,15 +99,24 @@ def most_overcharged(game: PoolGame, x: np.ndarray, proper: bool = False,
     return _search(game, x, proper)
 
 
+def subset_sums(v: np.ndarray) -> np.ndarray:
+    """``sum_{i in S} v_i`` for every mask ``S`` (bit ``i`` <-> commune ``i``)."""
+    out = np.zeros(1)
+    for vi in np.asarray(v, dtype=float):
+        out = np.concatenate([out, out + vi])
+    return out
+
+
+def _excess_of_every_group(game: PoolGame, x: np.ndarray) -> np.ndarray:
+    """``x(S) - C(S)`` for every mask ``S``; the empty group at ``-inf``."""
+    excess = subset_sums(x) - game.cost_of_volume(subset_sums(game.drivers))
+    excess[0] = -np.inf
+    return excess
+
+
 def _enumerate(game: PoolGame, x: np.ndarray, proper: bool) -> Separation:
     n = game.n
-    vol = np.zeros(1)
-    pay = np.zeros(1)
-    for i in range(n):  # mask bit i <-> commune i
-        vol = np.concatenate([vol, vol + game.drivers[i]])
-        pay = np.concatenate([pay, pay + x[i]])
-    excess = pay - game.cost_of_volume(vol)
-    excess[0] = -np.inf
+    excess = _excess_of_every_group(game, x)
     if proper:
         excess[-1] = -np.inf
     if not np.isfinite(excess).any():
@@ -224,12 +233,7 @@ def violated_groups(game: PoolGame, x: np.ndarray, limit: int = 40,
     x = np.asarray(x, dtype=float)
     n = game.n
     if n <= exact_max:
-        vol, pay = np.zeros(1), np.zeros(1)
-        for i in range(n):
-            vol = np.concatenate([vol, vol + game.drivers[i]])
-            pay = np.concatenate([pay, pay + x[i]])
-        excess = pay - game.cost_of_volume(vol)
-        excess[0] = -np.inf
+        excess = _excess_of_every_group(game, x)
         hits = np.flatnonzero(excess > CORE_TOL_EUR)
         hits = hits[np.argsort(-excess[hits], kind="stable")][:limit]
         return [np.flatnonzero((int(m) >> np.arange(n)) & 1) for m in hits]

@@ -55,7 +55,7 @@ import highspy
 import numpy as np
 
 from model.allocation.fast import new_highs
-from model.allocation.games import EXACT_MAX, PoolGame, _min_price_knee, _order
+from model.allocation.games import EXACT_MAX, PoolGame, _min_price_knee, _order, subset_sums
 
 INF = highspy.kHighsInf
 KEUR = 1000.0
@@ -424,7 +424,7 @@ class _Sequence:
         if self.enumerated and self.n > 1:
             spanned = np.ones(1 << self.n, dtype=bool)
             for k in range(self.z.shape[1]):
-                spanned &= np.abs(_subset_sums(self.z[:, k])) < SPAN_TOL
+                spanned &= np.abs(subset_sums(self.z[:, k])) < SPAN_TOL
             self.valid &= ~spanned
 
     # -- separation ------------------------------------------------------------------------------
@@ -432,7 +432,7 @@ class _Sequence:
         """Violated groups off the span (the worst first); when there is none, record whether
         that is proven (`certified`) and the bound on the excess off the span (euros)."""
         if self.enumerated:
-            excess = _subset_sums(x) - self.all_costs + eps
+            excess = subset_sums(x) - self.all_costs + eps
             excess[~self.valid] = -np.inf
             hits = np.flatnonzero(excess > SEP_TOL)
             if len(hits) > ROWS_PER_ROUND:
@@ -460,7 +460,7 @@ class _Sequence:
         """Euros: a proven bound on the excess off the span at `x` (the root relaxation when
         `nodes` is 0)."""
         if self.enumerated:
-            excess = _subset_sums(x) - self.all_costs
+            excess = subset_sums(x) - self.all_costs
             excess[~self.valid] = -np.inf
             return float(excess.max()) * KEUR
         bnb = _BranchAndBound(self.game, x * KEUR, self.z)
@@ -478,7 +478,7 @@ class _Sequence:
         """Euros: the largest ``x(S) - C(S)`` over proper nonempty groups (exact when enumerated
         or when the branch and bound completes, else a proven upper bound)."""
         if self.enumerated:
-            excess = _subset_sums(x) - self.all_costs
+            excess = subset_sums(x) - self.all_costs
             excess[0] = excess[-1] = -np.inf
             return float(excess.max()) * KEUR
         bnb = _BranchAndBound(self.game, x * KEUR, None)
@@ -545,19 +545,11 @@ class _Sequence:
         return out
 
 
-def _subset_sums(v: np.ndarray) -> np.ndarray:
-    """``sum_{i in S} v_i`` for every mask ``S`` (bit ``i`` <-> player ``i``)."""
-    out = np.zeros(1)
-    for vi in v:
-        out = np.concatenate([out, out + vi])
-    return out
-
-
 def _mask_costs(game) -> np.ndarray:
     """``C(S)`` in euros for every mask (``C(empty) = 0``)."""
     n = game.n
     if isinstance(game, PoolGame):
-        vol = _subset_sums(np.asarray(game.drivers, dtype=float))
+        vol = subset_sums(np.asarray(game.drivers, dtype=float))
         out = np.asarray(game.cost_of_volume(vol), dtype=float).copy()
     else:
         out = np.array([game.cost(np.flatnonzero((m >> np.arange(n)) & 1)) for m in range(1 << n)],
