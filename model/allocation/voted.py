@@ -349,7 +349,6 @@ class Solver:
     def __init__(self, inp: VotedInputs, form: Formulation, lay: Layout):
         self.inp, self.form, self.lay = inp, form, lay
         self.h = to_highs(form)
-        self.n_rows = sum(g.size for g in form.groups)
         self.core_groups: list[RowGroup] = []
         self.seen: set[tuple[int, tuple]] = set()
         self.core = True
@@ -378,7 +377,6 @@ class Solver:
                     row = core_row(self.inp, self.lay, p, members)
                     add_rows_highs(self.h, row)
                     self.core_groups.append(row)
-                    self.n_rows += 1
                     added += 1
             if not added:
                 return sol
@@ -518,8 +516,7 @@ def allocate_voted(inp: VotedInputs, core: bool = True) -> VotedResult:
     raw = pd.DataFrame(x * SCALE_EUR, index=inp.communes, columns=inp.pools)
     amounts = _round(inp, arr, x, solver)
     report = core_report(inp, amounts)
-    ratio = pd.Series(np.where(arr.ktot > 0, x.sum(axis=1) / np.where(arr.ktot > 0, arr.ktot, 1), 0),
-                      index=inp.communes)
+    ratio = commune_ratio(inp, arr, x)
     return _result(inp, arr, amounts, raw, "optimal", ratio, report, rounds=rounds,
                    core_rows=len(solver.core_groups), start=start, kept=False, solver=solver)
 
@@ -536,6 +533,29 @@ def _meets_rules(inp: VotedInputs, arr: Arrays, x: np.ndarray) -> bool:
     if r.usage_band is not None:
         ok &= ((x >= r.usage_band[0] * arr.usage - tol) & (x <= r.usage_band[1] * arr.usage + tol)).all()
     return bool(ok)
+
+
+def tight_groups(inp: VotedInputs, x: np.ndarray, solver: Solver | None,
+                 tol: float) -> list[tuple[int, list[int]]]:
+    """The generated group rows that bind at ``x`` (k€): ``(pool position, member positions)``."""
+    if solver is None:
+        return []
+    pos = {str(c): i for i, c in enumerate(inp.communes)}
+    pidx = {str(p): k for k, p in enumerate(inp.pools)}
+    out = []
+    for g in solver.core_groups:
+        pool, who = g.labels[0]
+        members = [pos[c] for c in who.split("+")]
+        if x[members, pidx[pool]].sum() >= g.upper[0] - tol:
+            out.append((pidx[pool], members))
+    return out
+
+
+def commune_ratio(inp: VotedInputs, arr: Arrays, x: np.ndarray) -> pd.Series:
+    """What each commune pays over its key amount, all services together (0 without a key)."""
+    has = arr.ktot > 0
+    return pd.Series(np.where(has, x.sum(axis=1) / np.where(has, arr.ktot, 1.0), 0.0),
+                     index=inp.communes)
 
 
 def _round(inp: VotedInputs, arr: Arrays, x: np.ndarray, solver: Solver | None = None) -> pd.DataFrame:
@@ -558,14 +578,8 @@ def _round(inp: VotedInputs, arr: Arrays, x: np.ndarray, solver: Solver | None =
         tight |= (tot >= r.burden_cap * arr.capacity - tol)[:, None]
     if r.guaranteed_saving is not None:
         tight |= (tot >= (1 - r.guaranteed_saving) * arr.sa.sum(axis=1) - tol)[:, None]
-    if solver is not None:
-        pos = {str(c): i for i, c in enumerate(inp.communes)}
-        pidx = {str(p): k for k, p in enumerate(inp.pools)}
-        for g in solver.core_groups:
-            pool, who = g.labels[0]
-            members = [pos[c] for c in who.split("+")]
-            if x[members, pidx[pool]].sum() >= g.upper[0] - tol:
-                tight[members, pidx[pool]] = True
+    for p, members in tight_groups(inp, x, solver, tol):
+        tight[members, p] = True
     upper = np.where(tight, np.minimum(upper, x), upper)
     out = round_bounded(x * SCALE_EUR, inp.to_split.to_numpy(dtype=float),
                         lower * SCALE_EUR, upper * SCALE_EUR, label_rank(inp.communes))
@@ -599,17 +613,12 @@ def explain(inp: VotedInputs, arr: Arrays, amounts: pd.DataFrame, raw, ratio: pd
     pools = [str(p) for p in inp.pools]
     t_max = float(ratio.max()) if len(ratio) else 1.0
     in_group: dict[int, list[str]] = {}
-    if solver is not None:
-        pos = {str(c): i for i, c in enumerate(inp.communes)}
-        for g in solver.core_groups:
-            pool, who = g.labels[0]
-            members = [pos[c] for c in who.split("+")]
-            if x[members, pools.index(pool)].sum() >= g.upper[0] - tol:
-                names = " + ".join(inp.label(inp.communes[m]) for m in members)
-                for m in members:
-                    in_group.setdefault(m, []).append(
-                        f"groupe {names} : plafonné à ce qu'il paierait seul "
-                        f"({POOL_LABELS_FR.get(pool, pool)})")
+    for p, members in tight_groups(inp, x, solver, tol):
+        names = " + ".join(inp.label(inp.communes[m]) for m in members)
+        for m in members:
+            in_group.setdefault(m, []).append(
+                f"groupe {names} : plafonné à ce qu'il paierait seul "
+                f"({POOL_LABELS_FR.get(pools[p], pools[p])})")
     cap_label = CAPACITY_LABELS_FR.get(inp.capacity_column, "capacité")
     rows = []
     paid = amounts.reindex(columns=pools).sum(axis=1)
@@ -713,8 +722,7 @@ def _infeasible(inp: VotedInputs, arr: Arrays, form: Formulation, lay: Layout,
         round_bounded(x * SCALE_EUR, inp.to_split.to_numpy(dtype=float), np.zeros_like(x),
                       np.full_like(x, np.inf), label_rank(inp.communes)),
         index=inp.communes.copy(), columns=inp.pools.copy())
-    ratio = pd.Series(np.where(arr.ktot > 0, x.sum(axis=1) / np.where(arr.ktot > 0, arr.ktot, 1), 0),
-                      index=inp.communes)
+    ratio = commune_ratio(inp, arr, x)
     report = core_report(inp, amounts)
     expl = explain(inp, arr, amounts, raw, ratio, None)
     first = conflict[0] if conflict else None
