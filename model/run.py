@@ -69,8 +69,9 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
             "solve_seconds": round(float(lp.solve_seconds), 4),
             "leximin_rounds": int(lp.leximin_rounds),
             "default_method": voted_summary(proj, year),
-            "core": {m: core_report(proj.voted_inputs[year], proj.amounts(m, year)).to_dict()
-                     for m in METHODS},
+            "core": {m: (proj.voted[year].core if m == "voted_key"  # already checked there
+                         else core_report(proj.voted_inputs[year], proj.amounts(m, year))
+                         ).to_dict() for m in METHODS},
             "diagnosis": diagnosis_records(proj, year),
             "least_core": least_core_record(proj, year),
         })
