@@ -55,7 +55,7 @@ from model.projection import (
     voted_inputs,
     year_costs,
 )
-from model.report.export import claim_dir, escape_frame, scenario_inputs
+from model.report.export import claim_dir, escape_frame, pid_alive, scenario_inputs
 from model.scenario import METHODS, ResolvedScenario, Scenario
 
 #: Columns of batch.csv, in order (see the README for each one).
@@ -623,7 +623,7 @@ def _parent_watch(parent_pid: int) -> None:
         except (OSError, AttributeError):
             armed = False
     ppid = os.getppid()
-    if not _alive(parent_pid):
+    if not pid_alive(parent_pid):
         os._exit(1)
     if not armed:
         import threading
@@ -635,18 +635,6 @@ def _parent_watch(parent_pid: int) -> None:
                     os._exit(1)
 
         threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would terminate the process
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _run_pool(todo: list[str], args: tuple, record: Callable[[EpciOutcome], None],

@@ -188,7 +188,9 @@ def check_out_dir(out_dir: str | Path, protect=(), *, adopt: bool = False) -> No
         shown)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs (this process counts; on Windows every pid counts as alive,
+    since probing it there would terminate it)."""
     if pid == os.getpid():
         return True
     if os.name == "nt":  # os.kill would terminate it: never treat a Windows process as gone
@@ -219,7 +221,7 @@ def clean_stale(out_dir: str | Path) -> list[Path]:
         return done
     for entry in names:
         m = _STALE.fullmatch(entry)
-        if m is None or m["name"] != out_dir.name or _pid_alive(int(m["pid"])):
+        if m is None or m["name"] != out_dir.name or pid_alive(int(m["pid"])):
             continue
         path = parent / entry
         if path.is_symlink() or not path.is_dir():
