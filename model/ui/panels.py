@@ -214,6 +214,20 @@ class Panel:
     def show(self, text: str, kind: str = "info") -> None:
         self.status.value = message_html(text, kind)
 
+    def _sync_communes(self, view: View) -> str:
+        """Refresh the commune selector for the territory of `view` (keeping the commune shown
+        when it is still there, else the whole EPCI, without firing its handler); the choice."""
+        options = commune_options(view)
+        if [tuple(o) for o in self.commune.options] != options:
+            self._suspend = True
+            try:
+                keep = self.commune.value
+                self.commune.options = options
+                self.commune.value = keep if keep in {v for _, v in options} else EPCI_ID
+            finally:
+                self._suspend = False
+        return self.commune.value or EPCI_ID
+
     def compute(self, fn, hint: str = ""):
         """``fn()``, or None after showing a French message: the model's own message for bad
         input or settings, the first line of anything unexpected; never a traceback."""
@@ -731,16 +745,7 @@ class SimulatorPanel(Panel):
     def _draw_scissor(self, view: View) -> None:
         """The Effet ciseau tab in euros: headline, estimated invitation, blades, waterfall and
         gap of the territory shown (the EPCI or one commune), and the index chart."""
-        options = commune_options(view)
-        if [tuple(o) for o in self.commune.options] != options:
-            self._suspend = True
-            try:
-                keep = self.commune.value
-                self.commune.options = options
-                self.commune.value = keep if keep in {v for _, v in options} else EPCI_ID
-            finally:
-                self._suspend = False
-        commune = self.commune.value or EPCI_ID
+        commune = self._sync_communes(view)
         frame = view.projection.projection
         method = view.scenario.method
         self.headline.value = headline_html(headline(view, commune, attribution_table(view)))
@@ -870,16 +875,7 @@ class ScissorPanel(Panel):
 
     def _draw(self, view: View) -> None:
         proj = view.projection
-        options = commune_options(view)
-        if [tuple(o) for o in self.commune.options] != options:
-            self._suspend = True
-            try:
-                keep = self.commune.value
-                self.commune.options = options
-                self.commune.value = keep if keep in {v for _, v in options} else EPCI_ID
-            finally:
-                self._suspend = False
-        commune = self.commune.value or EPCI_ID
+        commune = self._sync_communes(view)
         ind = self.indicator.value
         self.show(infeasible_message(view) or f"{proj.resolved.epci.name} : "
                   f"{len(proj.resolved.communes.values)} communes, {proj.years[0]}-"
