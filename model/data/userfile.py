@@ -664,13 +664,18 @@ def parse_number(cell: object) -> float:
     return value
 
 
-def _parse_text(text: str) -> float:
+def _without_unit(text: str) -> str:
+    """The text of a number with its unit suffix (€, %, ...) removed and « − » read as « - »."""
     text = text.strip().replace("\u2212", "-")
     lowered = text.lower()
     for suffix in _SUFFIXES:
         if lowered.endswith(suffix):
-            text = text[: -len(suffix)].rstrip()
-            break
+            return text[: -len(suffix)].rstrip()
+    return text
+
+
+def _parse_text(text: str) -> float:
+    text = _without_unit(text)
     if not text:
         return math.nan
     sign = ""
@@ -726,12 +731,7 @@ _MARKS_ONLY = re.compile(r"^[\d\s\u00a0\u202f\u2009\u2007.,]*\d[\d\s\u00a0\u202f
 
 def _mantissa(text: str) -> str:
     """The digits and marks of a number written as text: sign, unit and exponent removed."""
-    text = text.strip().replace("\u2212", "-")
-    lowered = text.lower()
-    for suffix in _SUFFIXES:
-        if lowered.endswith(suffix):
-            text = text[: -len(suffix)].rstrip()
-            break
+    text = _without_unit(text)
     if text[:1] in ("+", "-"):
         text = text[1:].lstrip()
     return re.sub(r"[eE][+-]?\d+$", "", text)
