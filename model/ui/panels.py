@@ -203,6 +203,23 @@ class LiveChart:
         return self.widget.chart.to_dict()
 
 
+def draw_scenario(view: View, message: w.HTML):
+    """`PROBABILITY_DRAWS` sensitivity draws of the scenario on screen (seed 0), with « Tirages en
+    cours… » then a French message in `message` on failure (None): never a traceback."""
+    from model.sensitivity import sensitivity
+
+    message.value = message_html("Tirages en cours…")
+    try:
+        return sensitivity(view.projection.resolved, draws=PROBABILITY_DRAWS, seed=0)
+    except ModelError as exc:
+        message.value = message_html(str(exc), "error")
+    except Exception as exc:
+        log.debug("draws failed", exc_info=True)
+        message.value = message_html(f"Les tirages n'ont pas abouti ({short_error(exc)}).",
+                                     "error")
+    return None
+
+
 class Panel:
     """Common plumbing: French status messages and display of the root widget."""
 
@@ -539,23 +556,13 @@ class SimulatorPanel(Panel):
     def run_draws(self, _button=None) -> None:
         """The crossing probability of the scenario on screen: a few hundred draws of the
         licence and resources growth and of the SaaS jump (never on a slider move)."""
-        from model.sensitivity import sensitivity
-
         view = self.view
         if view is None:
             self.proba_message.value = message_html(
                 "Aucun résultat : corrigez d'abord les réglages.", "warning")
             return
-        self.proba_message.value = message_html("Tirages en cours…")
-        try:
-            result = sensitivity(view.projection.resolved, draws=PROBABILITY_DRAWS, seed=0)
-        except ModelError as exc:
-            self.proba_message.value = message_html(str(exc), "error")
-            return
-        except Exception as exc:
-            log.debug("draws failed", exc_info=True)
-            self.proba_message.value = message_html(
-                f"Les tirages n'ont pas abouti ({short_error(exc)}).", "error")
+        result = draw_scenario(view, self.proba_message)
+        if result is None:
             return
         self.sensitivity = result
         self._sensitivity_sig = self._scissor_sig(view)
@@ -999,16 +1006,11 @@ class PlenaryPanel(Panel):
         """Scenario A under uncertainty: the fan of the territory's épargne brute in euros and
         the probability of crossing the alert threshold, from a few hundred draws (on the
         button only, never on a slider move)."""
-        from model.sensitivity import sensitivity
-
         view = self.views.get("A")
         if view is None:
             return
-        self.draws_message.value = message_html("Tirages en cours…")
-        try:
-            result = sensitivity(view.projection.resolved, draws=PROBABILITY_DRAWS, seed=0)
-        except ModelError as exc:
-            self.draws_message.value = message_html(str(exc), "error")
+        result = draw_scenario(view, self.draws_message)
+        if result is None:
             return
         name = view.projection.resolved.epci.name
         self._draws_for = self.scenario.value
