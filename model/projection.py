@@ -222,17 +222,14 @@ def key_shares(resolved: ResolvedScenario, base: PoolCosts) -> dict[str, pd.Data
     shares = {name: keys.KEYS[name](communes, pools) for name in keys.KEYS}
     shares["usage"] = base.usage_share
     alloc = resolved.values["allocation"]
-    n_samples = int(alloc["shapley_samples"])
     params = pool_params(resolved.values, pools)
     shares["weighted"] = keys.weighted_key(
         communes, pools, fixed_part=float(alloc["weighted_fixed_part"]),
         fixed_key=alloc["weighted_fixed_key"], usage_key={p: pp.driver for p, pp in params.items()})
     shap = {}
-    for p, pp in params.items():
-        drivers = communes[pp.driver]
-        values = _shapley_shares(replace(pp, growth=0.0, saas_jump=0.0), tuple(drivers.index),
-                                 tuple(drivers.to_numpy(dtype=float)), n_samples)
-        shap[p] = (pd.Series(values, index=drivers.index) if values is not None
+    for p in params:
+        values = shapley_of_pool(resolved, p)[0]
+        shap[p] = (pd.Series(values, index=communes.index) if values is not None
                    else base.usage_share[p])
     shares["shapley"] = pd.DataFrame(shap).reindex(communes.index)
     epci_share = pd.Series(alloc["epci_share"]).reindex(pools).fillna(0.0).astype(float)
@@ -284,34 +281,34 @@ def _nucleolus(params: PoolParams, communes: tuple, drivers: tuple, epci_share: 
     return nucleolus(game, total) if total > 0 else None
 
 
+def shapley_of_pool(resolved: ResolvedScenario, pool: str) -> tuple[np.ndarray | None, dict]:
+    """The pool's Shapley shares (None if it costs nothing) and how they were computed."""
+    pp = pool_params(resolved.values, [pool])[pool]
+    drivers = resolved.communes.values[pp.driver]
+    return _shapley_shares(replace(pp, growth=0.0, saas_jump=0.0), tuple(drivers.index),
+                           tuple(drivers.to_numpy(dtype=float)),
+                           int(resolved.values["allocation"]["shapley_samples"]))
+
+
 @lru_cache(maxsize=64)
 def _shapley_shares(params: PoolParams, communes: tuple, drivers: tuple,
-                    samples: int) -> np.ndarray | None:
-    """Shapley shares of one pool (None if the pool costs nothing). Cached: growth rates do not
-    change shares (the Shapley value is linear in the cost), so a growth slider reuses them."""
+                    samples: int) -> tuple[np.ndarray | None, dict]:
+    """Shapley shares of one pool (None if the pool costs nothing) and the method used (exact,
+    dp, sampled) with its stated relative error. Cached: growth rates do not change shares (the
+    Shapley value is linear in the cost), so a growth slider reuses them."""
     values = shapley_values(pd.Series(drivers, index=list(communes)), params.cost,
                             samples=samples, seed=0)
     total = values.sum()
     stderr = values.attrs.get("stderr_eur")
-    SHAPLEY_METHOD[(params.pool, communes, drivers)] = {
-        "method": values.attrs.get("method", "exact"),
-        "stated_error_ratio": (float((stderr / values.abs().clip(lower=1e-9)).max())
-                               if stderr is not None and len(stderr) else 0.0)}
-    return (values / total).to_numpy() if total > 0 else None
-
-
-#: How each pool's Shapley value was computed (exact, dp, sampled) and its stated relative error.
-SHAPLEY_METHOD: dict[tuple, dict] = {}
+    method = {"method": values.attrs.get("method", "exact"),
+              "stated_error_ratio": (float((stderr / values.abs().clip(lower=1e-9)).max())
+                                     if stderr is not None and len(stderr) else 0.0)}
+    return ((values / total).to_numpy() if total > 0 else None), method
 
 
 def shapley_method(resolved: ResolvedScenario) -> dict[str, dict]:
     """Per pool: the Shapley method used and its stated error (ratio of each commune's value)."""
-    communes = resolved.communes.values
-    out = {}
-    for p, pp in pool_params(resolved.values, resolved.scenario.pools).items():
-        d = communes[pp.driver]
-        out[p] = SHAPLEY_METHOD.get((p, tuple(d.index), tuple(d.to_numpy(dtype=float))))
-    return out
+    return {p: shapley_of_pool(resolved, p)[1] for p in resolved.scenario.pools}
 
 
 def project(resolved: ResolvedScenario) -> Projection:
