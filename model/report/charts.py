@@ -12,6 +12,7 @@ also differ by dash; each euro chart carries a French text alternative (``descri
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import altair as alt
@@ -67,6 +68,20 @@ def _sizes(big: bool) -> dict:
             "width": 560, "height": 320, "stroke": 2.5, "text": 12, "point": 70}
 
 
+def _width_of(chart, default: int) -> int:
+    """The width a chart was given (pixels), or `default`."""
+    width = getattr(chart, "width", None)
+    return int(width) if isinstance(width, int | float) else default
+
+
+def _wrap(subtitle: str | list[str], width: int, font_size: int) -> list[str]:
+    """Subtitle lines wrapped to the chart's width (about 0.55 em per character), so no line is
+    cut by a narrow column or a projector's 1280 pixels."""
+    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    per_line = max(20, int(width / (0.55 * font_size)))
+    return [part for line in lines for part in (textwrap.wrap(line, per_line) or [""])]
+
+
 def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = None,
             description: str | None = None):
     """French locale, font sizes and a titled, plain look (no gridlines clutter);
@@ -74,7 +89,8 @@ def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = Non
     s = _sizes(big)
     params = {"text": title, "fontSize": s["title"], "anchor": "start"}
     if subtitle:
-        params.update(subtitle=subtitle, subtitleFontSize=s["subtitle"], subtitleColor="#555")
+        params.update(subtitle=_wrap(subtitle, _width_of(chart, s["width"]), s["subtitle"]),
+                      subtitleFontSize=s["subtitle"], subtitleColor="#555")
     extra = {"description": description} if description else {}
     return (
         chart.properties(title=alt.TitleParams(**params), **extra)

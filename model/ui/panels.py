@@ -976,10 +976,13 @@ class PlenaryPanel(Panel):
                          "</style>")
         controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b],
                           layout=w.Layout(flex_flow="row wrap"))
-        column = w.Layout(width=f"{chart_width + 180}px", margin="0 12px 0 0")
+        # columns keep their width: on a narrow screen (a 1280 px projector) B goes under A
+        # instead of both being squeezed and their charts cut
+        column = w.Layout(width=f"{chart_width + 180}px", margin="0 12px 0 0", flex="0 0 auto")
 
         def side_by_side(widgets: dict) -> w.HBox:
-            return w.HBox([w.Box([widgets[k]], layout=column) for k in "AB"])
+            return w.HBox([w.Box([widgets[k]], layout=column) for k in "AB"],
+                          layout=w.Layout(flex_flow="row wrap"))
 
         self.widget = w.VBox([
             big_css, controls, self.status,
