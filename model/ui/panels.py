@@ -431,8 +431,13 @@ class SimulatorPanel(Panel):
             tabs.set_title(i, title)
         self.tabs = tabs
         tabs.observe(self._on_tab, "selected_index")
-        return w.HBox([controls, w.VBox([self.status, tabs],
+        # tab titles at their full width (Lumino's fixed tab width cut « Comparaison des mé… »)
+        full_tabs = w.HTML("<style>.mcm-simulator .lm-TabBar-tab{flex:0 0 auto !important;"
+                           "max-width:none !important;min-width:0 !important}</style>")
+        root = w.HBox([controls, w.VBox([full_tabs, self.status, tabs],
                                         layout=w.Layout(flex="1", min_width="600px"))])
+        root.add_class("mcm-simulator")
+        return root
 
     # --- helpers ------------------------------------------------------------------------------------
     def _set_epci_options(self, hits: pd.DataFrame, value: str | None = None) -> None:
