@@ -1,12 +1,12 @@
 """Widget panels for the notebooks (ipywidgets + Altair); the logic stays in the library."""
 
 from model.ui.panels import (
-    PlenaryPanel,
     ScissorPanel,
     SimulatorPanel,
     bundled_scenarios,
     enable_offline_charts,
 )
+from model.ui.plenary import PlenaryPanel
 from model.ui.views import Simulation
 
 __all__ = [

@@ -12,7 +12,8 @@ import pytest
 
 from model.run import run
 from model.ui.analysis import run_batch
-from model.ui.panels import PlenaryPanel, ScissorPanel, SimulatorPanel
+from model.ui.panels import ScissorPanel, SimulatorPanel
+from model.ui.plenary import PlenaryPanel
 from model.ui.views import lp_key
 
 ROOT = Path(__file__).resolve().parents[2]
