@@ -964,3 +964,83 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, scale: float = 2.0) -
     else:
         raise ValueError(f"format non pris en charge : « {path.suffix} » (choisissez .png ou .svg)")
     return path
+
+
+# ------------------------------------------------------------------------------------------------
+# Text alternative: the data behind a chart, as a table with the chart's own French titles
+# ------------------------------------------------------------------------------------------------
+
+def _units(spec: dict):
+    """Every single view of a spec (layers, concatenations, facets), with the data it names."""
+    yield spec
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for child in spec.get(key, []):
+            yield from _units(child)
+    if isinstance(spec.get("spec"), dict):
+        yield from _units(spec["spec"])
+
+
+def _titled_fields(encoding: dict) -> dict[str, tuple[str, str]]:
+    """Field -> (French title, d3 format) of one view: its tooltip when it has one (the reader's
+    own words), else its axes and legend."""
+    tips = encoding.get("tooltip")
+    tips = tips if isinstance(tips, list) else [tips] if isinstance(tips, dict) else []
+    encs = tips or [encoding.get(c) for c in ("y", "x", "color", "theta", "size", "text")]
+    out: dict[str, tuple[str, str]] = {}
+    for enc in encs:
+        if isinstance(enc, dict) and enc.get("field") and isinstance(enc.get("title"), str):
+            fmt = enc.get("format") or (enc.get("axis") or {}).get("format") or ""
+            out.setdefault(enc["field"], (enc["title"], fmt if isinstance(fmt, str) else ""))
+    return out
+
+
+def _chart_fields(spec: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+    datasets = spec.get("datasets", {})
+    fields: dict[str, dict[str, tuple[str, str]]] = {}
+    top = (spec.get("data") or {}).get("name")
+    for unit in _units(spec):
+        name = (unit.get("data") or {}).get("name") or top
+        if name in datasets:
+            for field, titled in _titled_fields(unit.get("encoding") or {}).items():
+                fields.setdefault(name, {}).setdefault(field, titled)
+    if not fields:
+        return pd.DataFrame(), {}
+    name = max(fields, key=lambda n: (len(fields[n]), len(datasets[n])))
+    frame = pd.DataFrame(datasets[name])
+    cols = {f: t for f, t in fields[name].items() if f in frame.columns and t[0]}
+    frame = frame[list(cols)].rename(columns={f: t[0] for f, t in cols.items()})
+    return frame.drop_duplicates().reset_index(drop=True), {t[0]: t[1] for t in cols.values()}
+
+
+def chart_table(spec: dict, max_rows: int = 400) -> pd.DataFrame:
+    """The data behind a chart spec, its columns named by the chart's tooltip (else axis and
+    legend) titles: the text alternative a reader without the picture gets. Fields without a
+    French title are left out; the dataset that carries the most titled fields is the one shown."""
+    return _chart_fields(spec)[0].head(max_rows)
+
+
+def _fr_cell(value, fmt: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            isinstance(value, int) and not fmt):
+        return str(value)  # labels, and years
+    if "%" in fmt:
+        digits = int(fmt[fmt.index(".") + 1]) if "." in fmt else 0
+        return f"{100 * value:,.{digits}f}".replace(",", "\u202f").replace(".", ",") + "\u202f%"
+    text = f"{value:,.0f}" if abs(value) >= 100 or fmt.startswith(",.0") else f"{value:,.3g}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def chart_table_html(spec: dict, max_rows: int = 400) -> str:
+    """:func:`chart_table` as an HTML table with French numbers (empty when no data)."""
+    import html as _html
+
+    frame, formats = _chart_fields(spec)
+    if frame.empty:
+        return ""
+    frame = frame.head(max_rows)
+    head = "".join(f"<th scope='col'>{_html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_html.escape(_fr_cell(v, formats.get(c, '')))}</td>"
+                         for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+        for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

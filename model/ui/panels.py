@@ -9,6 +9,7 @@ from the internet). Every error reaches the screen as a French message, never a 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -32,6 +33,7 @@ from model.report import charts
 from model.report.export import write_report
 from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
 from model.scenario import METHODS, Scenario
+from model.ui.vega import PageTitle, VegaChart, runtime
 from model.ui.views import (
     Simulation,
     View,
@@ -57,6 +59,14 @@ DEFAULT_SCENARIO = SCENARIO_DIR / "beauce_loiretaine.yaml"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SEARCH_HITS = 60
 WIDE = {"description_width": "initial"}
+#: Fonts of at least 14 px on the dashboards (RGAA), focus visible for keyboard use.
+PANEL_CSS = ("<style>.mcm-panel .widget-label, .mcm-panel .widget-readout, .mcm-panel select,"
+             ".mcm-panel input, .mcm-panel button, .mcm-panel .widget-html-content,"
+             ".mcm-panel .lm-TabBar-tab, .mcm-panel table{font-size:max(14px, 1em)}"
+             ".mcm-panel :focus-visible{outline:3px solid #0072b2;outline-offset:1px}"
+             ".mcm-busy .mcm-chart{opacity:.45;transition:opacity .15s}</style>")
+#: Seconds a panel waits for more changes before it recomputes (slider arrow presses).
+COALESCE_S = 0.06
 #: Draws of the crossing probability (a button, never a slider, runs them: about 1 s for 43
 #: communes).
 PROBABILITY_DRAWS = 200
@@ -77,13 +87,11 @@ def _fr_law(law) -> str:
 
 
 def enable_offline_charts() -> None:
-    """Charts as widgets whose JavaScript is bundled by vl-convert: no CDN at view time.
-
-    ``alt.renderers.enable("jupyter", offline=True)`` only switches ``JupyterChart`` to offline
-    when a plain chart is displayed, so the class is switched explicitly as well (before any
-    ``JupyterChart`` is created: the script is copied into each widget at creation)."""
+    """Charts drawn by the page's one Vega runtime (bundled by vl-convert, cached on disk):
+    nothing is fetched from the internet. Plain Altair charts displayed in a notebook use
+    Altair's own offline renderer."""
     alt.renderers.enable("jupyter", offline=True)
-    alt.JupyterChart.enable_offline(offline=True)
+    runtime()
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -159,7 +167,8 @@ class PercentSlider(w.HBox):
 
 
 class LiveChart:
-    """One ``alt.JupyterChart`` redrawn only when the signature of its inputs changes.
+    """One chart widget (:class:`~model.ui.vega.VegaChart`) redrawn only when the signature of
+    its inputs changes; spec, title, text alternative and data table are swapped together.
 
     A chart that is not on screen (another tab) keeps its update pending and draws it when it
     is shown (:meth:`flush`), so a widget change only pays for what the user sees.
@@ -169,8 +178,19 @@ class LiveChart:
         self.build = build
         self.signature = None
         self.pending: tuple | None = None
-        self.widget = alt.JupyterChart(placeholder_chart("Calcul en cours…"))
+        self.widget = VegaChart()
+        self.chart: alt.TopLevelMixin | None = None
+        self._show(placeholder_chart("Calcul en cours…"))
         self.redraws = 0
+
+    def _show(self, chart) -> None:
+        spec = chart.to_dict()
+        title = spec.get("title", "")
+        title = title.get("text", "") if isinstance(title, dict) else title
+        self.chart = chart
+        self.widget.show(spec, title=" ".join(title) if isinstance(title, list) else str(title),
+                         description=spec.get("description", ""),
+                         table_html=charts.chart_table_html(spec))
 
     def update(self, signature, *args, visible: bool = True, **kwargs) -> bool:
         if signature == self.signature:
@@ -184,19 +204,19 @@ class LiveChart:
         if self.pending is None:
             return False
         signature, args, kwargs = self.pending
-        self.widget.chart = self.build(*args, **kwargs)
+        self._show(self.build(*args, **kwargs))
         self.signature = signature
         self.pending = None
         self.redraws += 1
         return True
 
     def clear(self, text: str) -> None:
-        self.widget.chart = placeholder_chart(text)
+        self._show(placeholder_chart(text))
         self.signature = self.pending = None
 
     @property
     def spec(self) -> dict:
-        return self.widget.chart.to_dict()
+        return self.widget.spec
 
 
 def draw_scenario(view: View, message: w.HTML):
@@ -226,6 +246,53 @@ class Panel:
 
     def show(self, text: str, kind: str = "info") -> None:
         self.status.value = message_html(text, kind)
+
+    def _finish_layout(self, offline: bool, page: str) -> None:
+        """Prepend what every panel needs to its root widget: the page's one Vega runtime, the
+        browser tab's title (the territory, set by :meth:`name_page`) and fonts of at least
+        14 px on every control and text (RGAA)."""
+        self.page = page
+        self.page_title = PageTitle(title=page)
+        self.widget.add_class("mcm-panel")
+        self.widget.children = (*([runtime()] if offline else []), self.page_title,
+                                w.HTML(PANEL_CSS), *self.widget.children)
+
+    def request(self, *_args) -> None:
+        """A control changed: say « Calcul en cours… » at once, then refresh when the changes stop
+        coming. In a kernel the refresh waits `COALESCE_S` and restarts the wait on each new
+        change, so five arrow presses on a slider cost one computation with the last value;
+        without an event loop (tests, scripts) it refreshes at once."""
+        if getattr(self, "_suspend", False):
+            return
+        self.busy(True)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._run_request()
+            return
+        if self._request_handle is not None:
+            self._request_handle.cancel()
+        self._request_handle = loop.call_later(COALESCE_S, self._run_request)
+
+    _request_handle: asyncio.TimerHandle | None = None
+
+    def _run_request(self) -> None:
+        self._request_handle = None
+        try:
+            self.refresh()
+        finally:
+            self.busy(False)
+
+    def busy(self, on: bool) -> None:
+        """Shade the charts and say « Calcul en cours… » while a computation is under way."""
+        if on:
+            self.widget.add_class("mcm-busy")
+            self.show("Calcul en cours…", "info")
+        else:
+            self.widget.remove_class("mcm-busy")
+
+    def name_page(self, territory: str) -> None:
+        self.page_title.title = f"{territory} — {self.page}"
 
     def _sync_communes(self, view: View) -> str:
         """Refresh the commune selector for the territory of `view` (keeping the commune shown
@@ -371,6 +438,7 @@ class SimulatorPanel(Panel):
         self._sensitivity_sig = None
         self.timings: dict[str, float] = {}
         self.widget = self._layout()
+        self._finish_layout(offline, "Simulateur de mutualisation")
 
         # --- events -----------------------------------------------------------------------------
         self.search.observe(self._on_search, "value")
@@ -378,12 +446,12 @@ class SimulatorPanel(Panel):
         self.upload.observe(self._on_upload, "value")
         self.clear_upload.on_click(self._on_clear_upload)
         for cb in self.pools.values():
-            cb.observe(self.refresh, "value")
+            cb.observe(self.request, "value")
         for widget in (self.method, self.year):
-            widget.observe(self.refresh, "value")
+            widget.observe(self.request, "value")
         for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.burden_cap,
                        self.saving, self.departure, self.teb_alert, self.teb_degraded, self.burden_threshold):
-            slider.observe_value(self.refresh)
+            slider.observe_value(self.request)
         self.band.observe(self._on_band, "value")
         self.report_button.on_click(self._on_report)
         self.commune.observe(self._on_commune, "value")
@@ -699,6 +767,7 @@ class SimulatorPanel(Panel):
         if view is None:
             return
         self.view = view
+        self.name_page(view.projection.resolved.epci.name)
         warn = infeasible_message(view)
         if warn:
             self.show(warn, "warning")
@@ -840,8 +909,9 @@ class ScissorPanel(Panel):
                    "(« estimé » : finances estimées à partir de moyennes nationales)"),
             self.crossings,
         ])
+        self._finish_layout(offline, "Effet ciseau")
         for widget in (self.scenario, self.commune, self.indicator, self.measure, self.case):
-            widget.observe(self.refresh, "value")
+            widget.observe(self.request, "value")
         self.view: View | None = None
         self._suspend = False
         self.refresh()
@@ -859,7 +929,7 @@ class ScissorPanel(Panel):
             folder.mkdir(parents=True, exist_ok=True)
             for name, live in zip(self.EXPORTS, lives, strict=True):
                 for suffix in (".png", ".svg"):
-                    written.append(charts.save_chart(live.widget.chart, folder / f"{name}{suffix}"))
+                    written.append(charts.save_chart(live.chart, folder / f"{name}{suffix}"))
         except Exception as exc:
             log.debug("export failed", exc_info=True)
             self.export_message.value = message_html(
@@ -885,6 +955,7 @@ class ScissorPanel(Panel):
         proj = view.projection
         commune = self._sync_communes(view)
         ind = self.indicator.value
+        self.name_page(proj.resolved.epci.name)
         self.show(infeasible_message(view) or f"{proj.resolved.epci.name} : "
                   f"{len(proj.resolved.communes.values)} communes, {proj.years[0]}-"
                   f"{proj.years[-1]}.", "warning" if view.infeasible_years else "ok")

@@ -110,11 +110,12 @@ class PlenaryPanel(Panel):
             self.draws_message, w.HBox([self.fan.widget, self.proba.widget]),
         ])
         self.widget.add_class("mcm-plenary")
+        self._finish_layout(offline, "Plénière")
         self.draws_button.on_click(self.run_draws)
-        self.scenario.observe(self.refresh, "value")
-        self.method_b.observe(self.refresh, "value")
-        self.licences_b.observe_value(self.refresh)
-        self.epci_share_b.observe_value(self.refresh)
+        self.scenario.observe(self.request, "value")
+        self.method_b.observe(self.request, "value")
+        self.licences_b.observe_value(self.request)
+        self.epci_share_b.observe_value(self.request)
         self.views: dict[str, View] = {}
         self.refresh()
 
@@ -164,6 +165,7 @@ class PlenaryPanel(Panel):
         self.compute(lambda: self._draw(views))
 
     def _draw(self, views: dict[str, View]) -> None:
+        self.name_page(views["A"].projection.resolved.epci.name)
         warn = [infeasible_message(v) for v in views.values() if v.infeasible_years]
         self.show(warn[0] if warn else views["A"].projection.resolved.epci.name,
                   "warning" if warn else "info")

@@ -332,10 +332,35 @@ def test_report_button_downloads_the_scenario_on_screen(panel):
 
 
 def test_offline_charts_fetch_nothing_from_the_internet(sim, beauce_scenario):
+    from model.ui.vega import runtime, runtime_cache_path
+
     panel = SimulatorPanel(beauce_scenario, simulation=sim, offline=True)
-    esm = panel.charts["scissor"].widget._esm
-    assert "esm.sh" not in esm and 'from "https://' not in esm
-    assert len(esm) > 100_000  # vega-embed, vega and vega-lite bundled by vl-convert
+    bundle = runtime()._esm
+    assert runtime() in panel.widget.children  # one runtime, carried by the page once
+    assert "esm.sh" not in bundle and 'from "https://' not in bundle
+    assert len(bundle) > 100_000  # vega-embed, vega and vega-lite bundled by vl-convert
+    assert runtime_cache_path().read_text(encoding="utf-8") == bundle  # built once, cached
+    for live in panel.charts.values():  # each chart is small and imports nothing
+        esm = live.widget._esm
+        assert len(esm) < 10_000 and "import " not in esm and "http" not in esm
+
+
+def test_a_chart_swaps_spec_title_and_text_alternative_together(sim, beauce_scenario):
+    panel = SimulatorPanel(beauce_scenario, simulation=sim, offline=False)
+    panel.tabs.selected_index = 1  # the Effet ciseau tab, where the blades are drawn
+    widget = panel.charts["blades"].widget
+    messages = []
+    widget.comm.send = lambda data=None, *a, **k: messages.append(data)  # what the page gets
+    before = widget.revision
+    panel.method.value = "population" if panel.method.value != "population" else "lp"
+    panel.commune.value = panel.commune.options[2][1]
+    updates = [m["state"] for m in messages if m and m.get("method") == "update"]
+    assert widget.revision > before and updates
+    for state in updates:  # a spec, title or text alternative arrives only with its revision,
+        assert "revision" in state  # in one message: the page draws them together
+    assert any("spec" in state and "table_html" in state for state in updates)
+    assert widget.title == widget.spec["title"]["text"]
+    assert "<table>" in widget.table_html and "€" in widget.table_html
 
 
 # --- Effet ciseau and Plénière --------------------------------------------------------------------
