@@ -71,11 +71,17 @@ def test_every_number_has_a_format_and_amounts_are_cents(workbook):
                     assert abs(v * 100 - round(v * 100)) < 1e-6, where
 
 
-def test_ratios_are_percentages(workbook):
+def test_synthesis_has_the_years_across_and_formats_by_row(beauce, workbook):
     ws = workbook["Synthèse"]
-    headers = [c.value for c in ws[1]]
-    col = headers.index("Charge maximale t* (part de la capacité)") + 1
-    assert ws.cell(2, col).number_format == PCT_FORMAT
+    assert [c.value for c in ws[1]] == ["Indicateur", *map(str, beauce.projection.years)]
+    for row in ws.iter_rows(min_row=2):
+        label = row[0].value
+        for cell in row[1:]:
+            if "€" in label:
+                assert cell.number_format == EURO_FORMAT, (label, cell.coordinate)
+                assert abs(cell.value * 100 - round(cell.value * 100)) < 1e-6, label
+            elif label.startswith("Charge maximale t*"):
+                assert cell.number_format == PCT_FORMAT
 
 
 def test_no_internal_names_in_headers_nor_booleans(workbook):
@@ -95,7 +101,9 @@ def test_no_internal_names_in_headers_nor_booleans(workbook):
 def test_print_settings_on_every_sheet(workbook):
     for ws in workbook.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        # one page wide (1 is the OOXML default, which XlsxWriter leaves implicit), any height
+        assert (ws.page_setup.fitToWidth or 1) == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.print_title_rows == "$1:$1", ws.title
         assert ws.freeze_panes == "A2", ws.title
@@ -108,7 +116,7 @@ def test_columns_are_wide_enough(beauce, workbook):
         for cell in ws[1]:
             if cell.value in ("Commune", "Payeur"):
                 assert ws.column_dimensions[cell.column_letter].width >= longest, title
-    ws = workbook["Synthèse"]
+    ws = workbook["Annexe financière 2026"]
     for cell in ws[1]:
         widest = max(len(f"{c.value:,.2f} €") if isinstance(c.value, float) else 0
                      for c in ws[cell.column_letter][1:])
@@ -133,3 +141,52 @@ def test_financial_annex_totals_equal_the_split(tmp_path):
         assert rows[f"Montant {year} (€)"].sum() == pytest.approx(amounts[pool].sum(), abs=0.005)
     assert body["Règle qui l'ajuste"].str.contains("clé appliquée telle quelle").any()
     assert body["Règlement"].str.contains("facture").any()
+
+
+def test_synthesis_has_native_charts_on_its_own_columns(tmp_path, beauce):
+    import zipfile
+
+    from model.report.export import write_report
+
+    path = tmp_path / "r.xlsx"
+    write_report(beauce, path)
+    with zipfile.ZipFile(path) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = "".join(z.read(n).decode() for n in charts)
+        sheets = z.read("xl/workbook.xml").decode()
+    assert len(charts) == 2
+    assert "<c:lineChart>" in xml and '<c:grouping val="stacked"/>' in xml
+    n = len(beauce.projection.years)
+    last = chr(ord("A") + n)
+    assert f"Synthèse!$B$1:${last}$1" in xml  # the years on the x axis
+    assert "Synthèse" in sheets
+    ws = load_workbook(path)["Synthèse"]
+    start = beauce.projection.years[0]
+    last = {r[0]: r[-1] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "DSI mutualisée (€)" in last
+    # the blades add up: resources + other spending + digital = change of épargne brute
+    parts = sum(last[f"{b}, écart à {start} (€)"]
+                for b in ("Recettes", "Autres dépenses", "Numérique mutualisé"))
+    assert parts == pytest.approx(last[f"Épargne brute (mutualisé), écart à {start} (€)"],
+                                  abs=0.02)
+
+
+def test_the_year_shown_is_the_one_asked(tmp_path, beauce):
+    from model.report.export import write_report
+
+    year = beauce.projection.years[4]
+    path = tmp_path / "r.xlsx"
+    write_report(beauce, path, year=year)
+    wb = load_workbook(path)
+    rows = {r[0]: r[1] for r in wb["Couverture"].iter_rows(min_row=2, values_only=True)}
+    assert rows["Année présentée"] == year
+    for title in (f"Annexe financière {year}", f"Répartition {year}", f"Méthodes {year}",
+                  f"Clé votée {year}"):
+        assert title in wb.sheetnames
+    amounts = beauce.projection.amounts("voted_key", year)
+    ws = wb[f"Répartition {year}"]
+    headers = [c.value for c in ws[1]]
+    col = headers.index("Montant (€)")
+    total = sum(r[col] for r in ws.iter_rows(min_row=2, values_only=True)
+                if isinstance(r[col], float | int))
+    assert total == pytest.approx(amounts.to_numpy().sum(), abs=0.05)

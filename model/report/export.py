@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -13,14 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from model.costs import POOL_LABELS_FR
+from model.costs import POOL_LABELS_FR, POOLS
 from model.data.assumptions import load_schema
 from model.errors import OutputError, os_error_reason
 from model.projection import EPCI_ID
+from model.report.charts import BLADE_STYLE, BLADES_SHORT_FR, POOL_COLOURS, blades_data
 from model.report.labels import (
     COLUMN_LABELS_FR,
     INDICATOR_LABELS_FR,
@@ -32,7 +29,17 @@ from model.report.labels import (
 )
 from model.report.tables import assumptions_table, commune_table, method_comparison
 from model.scissor import attribution
-from model.xlsx import reproducible_xlsx
+from model.xlsx import (  # noqa: F401  (formats re-exported for the tests and the template)
+    EURO_FORMAT,
+    INT_FORMAT,
+    PCT_FORMAT,
+    YEAR_FORMAT,
+    Chart,
+    SheetLayout,
+    number_format,
+    sheet_layout,
+    write_workbook,
+)
 
 INPUT_COLUMNS = ["year", "payer_id", "payer_name", "pool", "usage_share", "standalone_eur",
                  "incremental_eur", "band_lo_eur", "band_hi_eur", "capacity_eur", "estimated",
@@ -377,19 +384,6 @@ def _json_default(value):
 
 
 # --- XLSX report -------------------------------------------------------------------------------
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-#: Euros to the cent; Excel shows the thousands and decimal separators of the reader's locale.
-EURO_FORMAT = '#,##0.00\\ "€"'
-PCT_FORMAT = "0.00%"
-INT_FORMAT = "#,##0"
-YEAR_FORMAT = "0"
-NUMBER_FORMAT = "#,##0.00"
-#: Headers (French) whose numbers are ratios, shown as percentages.
-PCT_MARKERS = ("Taux", "Charge", "Part d'usage", "Seuil", "TEB", "(%)", "(points)",
-               "Hausse du numérique / épargne brute", "t*")
-YEAR_MARKERS = ("Année", "Exercice")
-MAX_WIDTH = 60
 BOOL_WORDS = {True: "oui", False: ""}
 ESTIMATED_WORDS = {True: "estimé", False: ""}
 
@@ -449,13 +443,14 @@ def rules_in_words(rules: dict) -> str:
     return " ; ".join(words) if words else "aucune"
 
 
-def cover_rows(result) -> list[tuple[str, object]]:
+def cover_rows(result, year: int | None = None) -> list[tuple[str, object]]:
     """The cover sheet: who, which scenario, which method and rules, which year, which data."""
     s = result.summary
     proj = result.projection
     scenario = proj.resolved.scenario
     epci = s.get("epci", {})
-    first = s["years"][0] if s.get("years") else {}
+    year = shown_year(result, year)
+    first = next((y for y in s.get("years", []) if y["year"] == year), {})
     default = first.get("default_method", {}) if first else {}
     ref = default.get("reference_key")
     method = getattr(scenario, "method", None) or s.get("scenario", {}).get("method")
@@ -473,7 +468,7 @@ def cover_rows(result) -> list[tuple[str, object]]:
         rows += [("Clé de référence",
                   REFERENCE_KEY_LABELS_FR.get(ref, METHOD_LABELS_FR.get(ref, ref or ""))),
                  ("Règles votées", rules_in_words(default.get("rules", {})))]
-    rows += [("Année présentée", proj.years[0]),
+    rows += [("Année présentée", year),
              ("Années projetées", f"{proj.years[0]} à {proj.years[-1]}")]
     if s.get("run_date"):
         rows.append(("Date du calcul", s["run_date"]))
@@ -506,28 +501,78 @@ def _schema_label(schema: dict, topic: str, name: str) -> str:
     return entry.get("label", name) if isinstance(entry, dict) else name
 
 
-def report_sheets(result) -> dict[str, pd.DataFrame]:
-    """The report's views as French DataFrames, one per sheet."""
+def shown_year(result, year: int | None = None) -> int:
+    """The year a report shows: ``year`` when projected, else the first projected year."""
+    years = result.projection.years
+    return year if year in years else years[0]
+
+
+def synthesis_frame(result) -> pd.DataFrame:
+    """The Synthèse: per year, the pooled cost per service and in all, the stand-alone cost, the
+    saving, the EPCI's share, t*, whether the voted rules hold, and the scissor in euros for the
+    whole territory (each blade's change since the first year, signed by its effect on the
+    épargne brute, as in the Effet ciseau panel)."""
     proj = result.projection
-    resolved = proj.resolved
     start = proj.years[0]
-    summary_rows = []
+    blades = blades_data(proj.projection).pivot(index="year", columns="key",
+                                                 values="amount_eur")
+    rows = []
     for y in result.summary["years"]:
         pooled = sum(y["pooled_cost_eur"].values())
         alone = sum(y["standalone_cost_eur"].values())
         status = y.get("default_method", {}).get("status", y["solver_status"])
-        summary_rows.append({
-            "Année": y["year"], "Coût mutualisé (€)": pooled, "Coût isolé cumulé (€)": alone,
-            "Économie (€)": alone - pooled, "Part EPCI (€)": sum(y["epci_share_eur"].values()),
-            "Charge maximale t* (part de la capacité)": y["max_burden"],
-            "Règles votées tenues": "oui" if status == "optimal" else "non : voir Diagnostic",
-        })
-    table = commune_table(result, start).rename(
+        row = {"Année": y["year"], "Coût mutualisé (€)": pooled}
+        row |= {f"{POOL_LABELS_FR.get(p, p)} (€)": v for p, v in y["pooled_cost_eur"].items()}
+        row |= {"Coût isolé cumulé (€)": alone, "Économie (€)": alone - pooled,
+                "Part EPCI (€)": sum(y["epci_share_eur"].values()),
+                "Charge maximale t* (part de la capacité)": y["max_burden"],
+                "Règles votées tenues": "oui" if status == "optimal" else "non : voir Diagnostic"}
+        row |= {f"{label}, écart à {start} (€)": float(blades.loc[y["year"], key])
+                for key, label in BLADES_SHORT_FR.items() if key in blades.columns}
+        rows.append(row)
+    return _present(pd.DataFrame(rows))
+
+
+def synthesis_sheet(synthesis: pd.DataFrame) -> pd.DataFrame:
+    """The Synthèse as printed: one row per indicator, the years across (one page)."""
+    table = synthesis.set_index("Année").T.astype(object)
+    table.columns = [str(y) for y in table.columns]
+    return table.rename_axis("Indicateur").reset_index()
+
+
+def synthesis_charts(sheet: pd.DataFrame, result) -> list[Chart]:
+    """The Synthèse's native charts (from its rows): the scissor in euros over the years (the
+    blades) and the pooled cost split by service, year by year."""
+    start = result.projection.years[0]
+    labels = list(sheet["Indicateur"])
+    blades = {f"{label}, écart à {start} (€)": BLADE_STYLE[key][0]
+              for key, label in BLADES_SHORT_FR.items()}
+    blades = {label: colour for label, colour in blades.items() if label in labels}
+    pools = {f"{POOL_LABELS_FR.get(p, p)} (€)": colour
+             for p, colour in zip(POOLS, POOL_COLOURS, strict=False)}
+    pools = {label: colour for label, colour in pools.items() if label in labels}
+    return [
+        Chart(title=f"L'effet ciseau en euros : écarts à {start}, tout le territoire",
+              kind="line", category="Indicateur", series=list(blades),
+              colours=list(blades.values()), size=(620, 330)),
+        Chart(title="Coût mutualisé par service", kind="stacked", category="Indicateur",
+              series=list(pools), colours=list(pools.values()), size=(500, 330)),
+    ]
+
+
+def report_sheets(result, year: int | None = None) -> dict[str, pd.DataFrame]:
+    """The report's views as French DataFrames, one per sheet; ``year`` is the year shown by
+    the per-commune sheets and the annex (the first projected year by default)."""
+    proj = result.projection
+    resolved = proj.resolved
+    start = proj.years[0]
+    year = shown_year(result, year)
+    table = commune_table(result, year).rename(
         columns={p: f"{label} (€)" for p, label in POOL_LABELS_FR.items()})
     table = table.rename(columns={"burden": "Charge (part de la capacité)",
                                   "binding": "Contrainte qui joue"})
     table["estimated"] = table["estimated"].map({True: "estimé", False: ""})
-    methods = method_comparison(result, start).rename(
+    methods = method_comparison(result, year).rename(
         columns=lambda m: f"{METHOD_LABELS_FR.get(m, m)} (€)")
     methods.index = methods.index.map(
         lambda c: resolved.communes.names.get(c, "Budget propre de l'EPCI" if c == EPCI_ID else c))
@@ -541,7 +586,7 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
                     for t, n in zip(tree["topic"], tree["name"], strict=True)]
     tree["topic"] = tree["topic"].map(lambda t: TOPIC_LABELS_FR.get(t, t))
     tree["value"] = tree["value"].map(readable)
-    voted = proj.voted[start]
+    voted = proj.voted[year]
     key_sheet = voted.explanation.drop(columns=["commune", "rule"]).rename(columns={
         "name": "Commune", "key_eur": "Clé de référence (€)", "amount_eur": "Montant payé (€)",
         "change_eur": "Écart à la clé (€)", "change_ratio": "Écart à la clé (%)",
@@ -589,21 +634,22 @@ def report_sheets(result) -> dict[str, pd.DataFrame]:
     sheets = {}
     if result.summary.get("warnings"):
         sheets["Avertissements"] = pd.DataFrame({"Avertissement": result.summary["warnings"]})
-    sheets["Couverture"] = pd.DataFrame(cover_rows(result), columns=["Rubrique", "Valeur"])
+    sheets["Couverture"] = pd.DataFrame(cover_rows(result, year),
+                                        columns=["Rubrique", "Valeur"])
     sheets |= {
-        "Synthèse": pd.DataFrame(summary_rows),
-        f"Annexe financière {start}": financial_annex(result, start),
+        "Synthèse": synthesis_sheet(synthesis_frame(result)),
+        f"Annexe financière {year}": financial_annex(result, year),
         "Épargne brute": pd.concat([headline, att_sheet], ignore_index=True),
         "Communes au seuil": pd.DataFrame(named_rows, columns=[
             "Indicateur", "Commune", "Code INSEE", "Année, mutualisé", "Année, si seule",
             "Finances"]),
-        f"Clé votée {start}": pd.concat([pd.DataFrame([{"Commune": voted.summary_fr}]),
+        f"Clé votée {year}": pd.concat([pd.DataFrame([{"Commune": voted.summary_fr}]),
                                          key_sheet], ignore_index=True),
         "Cœur": pd.DataFrame(core_rows),
         "Diagnostic": pd.DataFrame(diag_rows, columns=["Année", "Méthode", "Diagnostic",
                                                        "Montant (€)"]),
-        f"Répartition {start}": french(table.reset_index()),
-        f"Méthodes {start}": methods.rename_axis("Payeur").reset_index(),
+        f"Répartition {year}": french(table.reset_index()),
+        f"Méthodes {year}": methods.rename_axis("Payeur").reset_index(),
         "Projection": french(proj.projection),
         "Ciseau": french(result.scissor),
         "Entrées": inputs,
@@ -658,102 +704,16 @@ def financial_annex(result, year: int) -> pd.DataFrame:
     return pd.concat([head, pd.DataFrame(rows)], ignore_index=True)
 
 
-def write_report(result, path: Path) -> None:
+def report_layouts(result, year: int | None = None) -> list[SheetLayout]:
+    """The report's sheets laid out (formats, widths), with the Synthèse's native charts."""
+    sheets = report_sheets(result, year)
+    return [sheet_layout(title, escape_frame(df), synthesis_charts(df, result), by_row=True)
+            if title == "Synthèse" else sheet_layout(title, escape_frame(df))
+            for title, df in sheets.items()]
+
+
+def write_report(result, path: Path, year: int | None = None) -> None:
     """The XLSX report for finance directors: a cover sheet, French headers, euros to the cent,
-    percentages, widths from content, frozen header rows, printable on pages one sheet wide."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, df in report_sheets(result).items():
-        ws = wb.create_sheet(title[:31])
-        df = escape_frame(df)
-        ws.append([str(c) for c in df.columns])
-        for row in df.itertuples(index=False):
-            ws.append([None if _isna(v) else (v.item() if hasattr(v, "item") else v)
-                       for v in row])
-        _format_sheet(ws, list(df.columns))
-    wb.properties.creator = "mutualisation-cost-modeller"
-    buf = io.BytesIO()
-    wb.save(buf)
-    path.write_bytes(reproducible_xlsx(buf.getvalue()))
-
-
-def _isna(v) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def number_format(header: str, value) -> str:
-    """The format of a number under a French header: euros, percentage, year, count, decimal."""
-    if "€" in header:
-        return EURO_FORMAT
-    if any(k in header for k in PCT_MARKERS):
-        return PCT_FORMAT
-    if any(header.startswith(k) for k in YEAR_MARKERS):
-        return YEAR_FORMAT
-    if float(value).is_integer():
-        return INT_FORMAT
-    return NUMBER_FORMAT
-
-
-def _shown_length(cell) -> int:
-    v = cell.value
-    if v is None:
-        return 0
-    if isinstance(v, bool):
-        return 3
-    if isinstance(v, int | float):
-        fmt = cell.number_format
-        if fmt == EURO_FORMAT:
-            return len(f"{v:,.2f}") + 2
-        if fmt == PCT_FORMAT:
-            return len(f"{v * 100:.2f}") + 1
-        if fmt == YEAR_FORMAT:
-            return len(str(int(v)))
-        if fmt == INT_FORMAT:
-            return len(f"{v:,.0f}")
-        return len(f"{v:,.2f}")
-    return max((len(line) for line in str(v).splitlines()), default=0)
-
-
-def _format_sheet(ws, columns: list[str]) -> None:
-    for cell in ws[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    wrap = Alignment(wrap_text=True, vertical="top")
-    # a sentence alone on the first data row (the sheet's headline) spans the table's width
-    sentence = (ws.max_row >= 2 and len(columns) > 1 and isinstance(ws.cell(2, 1).value, str)
-                and len(ws.cell(2, 1).value) > MAX_WIDTH
-                and all(ws.cell(2, j).value is None for j in range(2, len(columns) + 1)))
-    total = 0.0
-    for i, col in enumerate(columns, start=1):
-        letter = get_column_letter(i)
-        name = str(col)
-        longest = 0
-        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-            v = cell.value
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                cell.number_format = number_format(name, v)
-            if sentence and cell.row == 2:
-                continue
-            length = _shown_length(cell)
-            if length > MAX_WIDTH:
-                cell.alignment = wrap
-            longest = max(longest, length)
-        # the header wraps on up to three lines; the content sets the width
-        header = max(min(len(name), 30), -(-len(name) // 3))
-        width = min(MAX_WIDTH, max(8, longest, header) + 2)
-        ws.column_dimensions[letter].width = width
-        total += width
-    if sentence:
-        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
-        ws.cell(2, 1).alignment = wrap
-        ws.row_dimensions[2].height = 15 * (-(-len(ws.cell(2, 1).value) // max(1, int(total))) + 1)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    percentages, widths from content, frozen header rows, printable on pages one sheet wide,
+    native charts on the Synthèse; ``year`` is the year shown (the first by default)."""
+    Path(path).write_bytes(write_workbook(report_layouts(result, year)))

@@ -186,8 +186,9 @@ def _as_saved_by_excel(path, cached):
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    for formula, value in cached.items():
-        sheet = sheet.replace(f"<f>{formula}</f><v />", f"<f>{formula}</f><v>{value}</v>")
+    for formula, value in cached.items():  # openpyxl writes <v /> or, with lxml, <v></v>
+        sheet = re.sub(rf"<f>{re.escape(formula)}</f><v ?/>|<f>{re.escape(formula)}</f><v></v>",
+                       f"<f>{formula}</f><v>{value}</v>", sheet)
     parts["xl/worksheets/sheet1.xml"] = sheet.encode()
     parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
     with zipfile.ZipFile(path, "w") as z:
