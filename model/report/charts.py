@@ -942,6 +942,71 @@ def scenario_comparison_chart(projections: dict[str, pd.DataFrame], big: bool = 
     return _finish(chart, big, "Coût numérique total par scénario")
 
 
+#: Who pays more with B (Okabe-Ito vermillion) and who pays less (Okabe-Ito blue).
+CHANGE_COLOURS = {"more": "#D55E00", "less": "#0072B2"}
+
+
+def _signed_eur(value: float) -> str:
+    text = f"{abs(value):,.0f}".replace(",", "\u202f")
+    return ("+" if value > 0 else "\u2212" if value < 0 else "") + text + "\u00a0€"
+
+
+def split_change_chart(change: pd.DataFrame, label_a: str, label_b: str, period: str,
+                       top: int = 14, big: bool = False, width: int | None = None) -> alt.Chart:
+    """Who pays more and who pays less under B than under A: one diverging bar per payer (the
+    `top` largest changes), in euros with the percent of A, sorted by change. `change` is
+    :func:`model.ui.views.split_change` (index payer; name, paid_a_eur, paid_b_eur, change_eur,
+    change_pct)."""
+    s = _sizes(big)
+    moved = change[change["change_eur"].abs() >= 0.5]
+    more, less = int((moved["change_eur"] > 0).sum()), int((moved["change_eur"] < 0).sum())
+    title = "Qui paie plus, qui paie moins avec B"
+    if moved.empty:
+        text = (f"Avec B ({label_b}), aucun payeur ne paie un montant différent de A "
+                f"({label_a}) sur {period}.")
+        return _finish(alt.Chart(pd.DataFrame({"t": [text]})).mark_text(
+            fontSize=s["text"], align="left", x=0).encode(text="t:N").properties(
+            width=width or s["width"], height=60), big, title, description=text)
+    shown = moved.reindex(moved["change_eur"].abs().sort_values(ascending=False).index)[:top]
+    shown = shown.sort_values("change_eur", ascending=False)
+    df = pd.DataFrame({
+        "payer": shown["name"].astype(str), "change_eur": shown["change_eur"].astype(float),
+        "side": ["Paie plus avec B" if v > 0 else "Paie moins avec B"
+                 for v in shown["change_eur"]],
+        "label": [_signed_eur(v) + ("" if pd.isna(p) else f" ({100 * p:+.1f}\u202f%)".replace(
+            ".", ",").replace("-", "\u2212")) for v, p in zip(shown["change_eur"],
+                                                        shown["change_pct"], strict=True)],
+        "paid_a_eur": shown["paid_a_eur"].astype(float),
+        "paid_b_eur": shown["paid_b_eur"].astype(float),
+    })
+    df["row"] = df["payer"] + "  " + df["label"]
+    y = alt.Y("row:N", title=None, sort=list(df["row"]), axis=alt.Axis(labelLimit=460))
+    chart = alt.Chart(df).mark_bar().encode(
+        y=y,
+        x=alt.X("change_eur:Q", title=f"Écart B − A sur {period} (€)",
+                axis=alt.Axis(format=",.0f")),
+        color=alt.Color("side:N", title=None, sort=["Paie plus avec B", "Paie moins avec B"],
+                                scale=alt.Scale(domain=["Paie plus avec B", "Paie moins avec B"],
+                                        range=[CHANGE_COLOURS["more"], CHANGE_COLOURS["less"]]),
+                        legend=None),
+        tooltip=[alt.Tooltip("payer:N", title="Payeur"),
+                 alt.Tooltip("label:N", title="Écart B − A"),
+                 alt.Tooltip("paid_a_eur:Q", title=f"Payé avec A ({period}, €)", format=",.0f"),
+                 alt.Tooltip("paid_b_eur:Q", title=f"Payé avec B ({period}, €)", format=",.0f")],
+    )
+    chart = chart.properties(width=width or s["width"],
+                             height=max(120, len(df) * (30 if big else 20)))
+    hidden = len(moved) - len(df)
+    subtitle = (f"Total {period}. En orange, {more} paie{'nt' if more > 1 else ''} plus ; en "
+                f"bleu, {less} moins" + (f" ({len(df)} plus grands écarts sur {len(moved)})"
+                                         if hidden else "") + f". A : {label_a} ; B : {label_b}.")
+    first, last = df.iloc[0], df.iloc[-1]
+    description = (f"Avec B plutôt que A, sur {period} : {more} payeurs paient plus, {less} "
+                   f"moins. Plus forte hausse : {first['payer']}, {first['label']}. "
+                   f"Plus forte baisse : {last['payer']}, {last['label']}.")
+    return _finish(chart, big, title, subtitle, description)
+
+
 # ------------------------------------------------------------------------------------------------
 # Export for slides
 # ------------------------------------------------------------------------------------------------

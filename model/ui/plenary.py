@@ -38,19 +38,25 @@ from model.ui.views import (
     message_html,
     negative_eb_sentence,
     scenario_overrides,
+    split_change,
 )
+
+#: The variant's method by default: a key every elected official knows, which moves money
+#: between communes (with estimated usage volumes, the usage key equals the population key).
+DEFAULT_METHOD_B = "potentiel_financier"
 
 
 class PlenaryPanel(Panel):
-    """Two scenarios side by side in large French charts: A as on file, B a variant with a
-    different method, licence growth or EPCI share. For each: what digital costs do to the
-    territory's savings in one sentence (euros), the blades in euros and the waterfall of the
-    épargne brute on a scale shared by A and B, the estimated finances and the communes whose
-    épargne brute turns negative, named. Few controls, no code."""
+    """One screen for a plenary room (1920x1080; usable at 1280x720): the territory and the
+    headline sentence in euros, then three large charts: a map of the communes, the scissor in
+    euros, and who pays more or less under a variant B (another method, licence growth or EPCI
+    share) than under A, the scenario on file. Below, the key figures of A and B side by side.
+    « Pour aller plus loin » opens the rest (B's scissor, the épargne brute waterfalls, the
+    communes' burdens, the uncertainty draws). Few controls, no code, no jargon."""
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
                  simulation: Simulation | None = None, offline: bool = True,
-                 chart_width: int = 560):
+                 chart_width: int = 520):
         if offline:
             enable_offline_charts()
         self.sim = simulation or Simulation()
@@ -59,23 +65,25 @@ class PlenaryPanel(Panel):
         first = as_scenario(scenario)
         defaults = assumption_values(load_assumptions())
         self.scenario = w.Dropdown(options=list(self.scenarios.items()), description="Territoire",
-                                   style=WIDE, layout=w.Layout(width="560px"))
+                                   style=WIDE, layout=w.Layout(width="520px"))
         match = [p for p in self.scenarios.values() if as_scenario(p) == first]
         self.scenario.value = match[0] if match else next(iter(self.scenarios.values()))
         self.method_b = w.Dropdown(options=[(METHOD_LABELS_FR[m], m) for m in METHODS],
-                                   value="population", description="Méthode B", style=WIDE,
-                                   layout=w.Layout(width="460px"))
+                                   value=DEFAULT_METHOD_B, description="Méthode B", style=WIDE,
+                                   layout=w.Layout(width="400px"))
         self.licences_b = PercentSlider("Hausse des licences B", defaults["licences"]["growth"],
                                         0.0, 0.20, 0.01, digits=0)
         self.epci_share_b = PercentSlider("Part EPCI B", 0.0, 0.0, 1.0, 0.05, digits=0)
         self.status = w.HTML()
+        self.heading = w.HTML()
+        self.headline = w.HTML()
         self.figures = w.HTML()
+        self.map_slot = w.Box()
         self.blades = {k: LiveChart(charts.blades_chart) for k in "AB"}
+        self.change = LiveChart(charts.split_change_chart)
         self.waterfall = {k: LiveChart(charts.attribution_chart) for k in "AB"}
         self.burden = {k: LiveChart(charts.burden_chart) for k in "AB"}
-        self.titles = {k: w.HTML() for k in "AB"}
-        self.headlines = {k: w.HTML() for k in "AB"}
-        self.notes = {k: w.HTML() for k in "AB"}
+        self.notes = w.HTML()
         self.draws_button = w.Button(
             description=f"Incertitude sur A : lancer {PROBABILITY_DRAWS} tirages", icon="random",
             layout=w.Layout(width="380px"),
@@ -84,40 +92,43 @@ class PlenaryPanel(Panel):
         self.fan = LiveChart(charts.eb_fan_chart)
         self.proba = LiveChart(charts.crossing_probability_chart)
         self._draws_for = None
-        big_css = w.HTML("<style>.mcm-plenary .widget-label, .mcm-plenary select,"
-                         ".mcm-plenary .widget-readout, .mcm-plenary label{font-size:18px}"
-                         "</style>")
         controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b],
-                          layout=w.Layout(flex_flow="row wrap"))
-        # columns keep their width: on a narrow screen (a 1280 px projector) B goes under A
-        # instead of both being squeezed and their charts cut
-        column = w.Layout(width=f"{chart_width + 180}px", margin="0 12px 0 0", flex="0 0 auto")
-
-        def side_by_side(widgets: dict) -> w.HBox:
-            return w.HBox([w.Box([widgets[k]], layout=column) for k in "AB"],
-                          layout=w.Layout(flex_flow="row wrap"))
-
-        self.widget = w.VBox([
-            big_css, controls, self.status,
-            side_by_side({k: w.VBox([self.titles[k], self.headlines[k]]) for k in "AB"}),
-            # the blades first, A then B (the browser test reads the second chart as B's)
-            side_by_side({k: self.blades[k].widget for k in "AB"}),
-            side_by_side({k: self.waterfall[k].widget for k in "AB"}),
-            side_by_side(self.notes),
-            self.figures,
-            w.HBox([self.burden[k].widget for k in "AB"]),
+                          layout=w.Layout(flex_flow="row wrap", align_items="center"))
+        card = w.Layout(margin="0 18px 0 0", flex="0 0 auto")
+        main = w.HBox([self.map_slot, w.Box([self.blades["A"].widget], layout=card),
+                       w.Box([self.change.widget], layout=card)],
+                      layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        pair = w.Layout(flex_flow="row wrap", align_items="flex-start")
+        more = w.VBox([
+            w.HBox([self.blades["B"].widget, self.notes], layout=pair),
+            w.HBox([self.waterfall[k].widget for k in "AB"], layout=pair),
+            w.HBox([self.burden[k].widget for k in "AB"], layout=pair),
             w.HTML("<h3>Et si les hypothèses bougent ?</h3>"), self.draws_button,
-            self.draws_message, w.HBox([self.fan.widget, self.proba.widget]),
+            self.draws_message, w.HBox([self.fan.widget, self.proba.widget], layout=pair),
+        ])
+        self.more = w.Accordion([more], selected_index=None)
+        self.more.set_title(0, "Pour aller plus loin : B en détail, l'épargne brute, les communes, "
+                               "l'incertitude")
+        self.widget = w.VBox([
+            w.HTML(PLENARY_CSS), self.heading, controls, self.status, self.headline, main,
+            self.figures, self.more,
         ])
         self.widget.add_class("mcm-plenary")
         self._finish_layout(offline, "Plénière")
         self.draws_button.on_click(self.run_draws)
+        self.more.observe(self._on_more, "selected_index")
         self.scenario.observe(self.request, "value")
         self.method_b.observe(self.request, "value")
         self.licences_b.observe_value(self.request)
         self.epci_share_b.observe_value(self.request)
         self.views: dict[str, View] = {}
         self.refresh()
+
+    def _on_more(self, _change) -> None:
+        """« Pour aller plus loin » opened: draw what waited for it."""
+        if self.more.selected_index == 0:
+            for live in (*self.waterfall.values(), *self.burden.values()):
+                live.flush()
 
     def run_draws(self, _button=None) -> None:
         """Scenario A under uncertainty: the fan of the territory's épargne brute in euros and
@@ -165,50 +176,70 @@ class PlenaryPanel(Panel):
         self.compute(lambda: self._draw(views))
 
     def _draw(self, views: dict[str, View]) -> None:
-        self.name_page(views["A"].projection.resolved.epci.name)
+        a, b = views["A"], views["B"]
+        proj = a.projection
+        name = proj.resolved.epci.name
+        start, end = proj.years[0], proj.years[-1]
+        period = f"{start}-{end}"
+        self.name_page(name)
         warn = [infeasible_message(v) for v in views.values() if v.infeasible_years]
-        self.show(warn[0] if warn else views["A"].projection.resolved.epci.name,
-                  "warning" if warn else "info")
+        if warn:
+            self.show(warn[0], "warning")
+        else:
+            self.status.value = ""
+        n_all = len(proj.resolved.communes.values)
+        self.heading.value = (f"<h1 class='mcm-title'>{html.escape(name)} : mutualiser le "
+                              f"numérique, qui paie quoi ?</h1><div class='mcm-sub'>{n_all} "
+                              f"communes, {period}. A : {html.escape(METHOD_LABELS_FR[a.scenario.method])}"
+                              f" ; B : {html.escape(METHOD_LABELS_FR[b.scenario.method])}.</div>")
+        sentence = (default_split_sentence(a, start) if a.scenario.method == "voted_key" else "")
+        self.headline.value = headline_html(headline(a), big=True) + (
+            f"<div class='mcm-sub'>{html.escape(sentence)}</div>" if sentence else "")
         figs = {k: key_figures(v) for k, v in views.items()}
-        table = pd.DataFrame({"A — scénario de référence": figs["A"],
-                              "B — variante": figs["B"]})
-        table.index.name = "Indicateur"
+        table = pd.DataFrame({"A — scénario de référence": figs["A"], "B — variante": figs["B"]})
+        table.index.name = "Chiffres clés"
         self.figures.value = html_table(table, None, big=True, index=True)
+        n_est = estimated_count(a)
+        lines = [negative_eb_sentence(v) for v in (a, b)]
+        if n_est:
+            lines.insert(0, f"Finances estimées à partir de moyennes nationales pour {n_est} "
+                            f"commune{'s' if n_est > 1 else ''} sur {n_all} : montants estimés "
+                            "tant que leurs comptes ne sont pas déposés.")
+        self.notes.value = ("<div class='mcm-notes'>"
+                            + "<br>".join(html.escape(t) for t in dict.fromkeys(lines))
+                            + "</div>")
         # one euro scale for A and B: the variant's difference is read, not guessed
         blades_y = charts.blades_domain(*(charts.blades_data(v.projection.projection)
                                           for v in views.values()))
         waterfall_x = charts.waterfall_domain(*(charts.waterfall_data(v.projection.projection)
                                                 for v in views.values()))
+        change = split_change(a, b)
+        self.change.update((a.lp_key, b.lp_key, a.scenario.method, b.scenario.method), change,
+                           METHOD_LABELS_FR[a.scenario.method],
+                           METHOD_LABELS_FR[b.scenario.method], period, big=True,
+                           width=self.width - 180)
         for k, view in views.items():
-            proj = view.projection
-            frame = proj.projection
-            label = "A — scénario de référence" if k == "A" else "B — variante"
-            sentence = (default_split_sentence(view, proj.years[0])
-                        if view.scenario.method == "voted_key" else "")
-            self.titles[k].value = (f"<h2 style='margin:4px 0'>{label}</h2><div style="
-                                    f"'font-size:18px'>{METHOD_LABELS_FR[view.scenario.method]}"
-                                    "</div>" + (f"<div style='font-size:16px;margin-top:4px'>"
-                                                f"{html.escape(sentence)}</div>"
-                                                if sentence else ""))
-            self.headlines[k].value = headline_html(headline(view), big=True)
-            n_est = estimated_count(view)
-            n_all = len(proj.resolved.communes.values)
-            lines = []
-            if n_est:
-                lines.append(f"Finances estimées à partir de moyennes nationales pour {n_est} "
-                             f"commune{'s' if n_est > 1 else ''} sur {n_all} : montants "
-                             "estimés tant que leurs comptes ne sont pas déposés.")
-            lines.append(negative_eb_sentence(view))
-            self.notes[k].value = ("<div style='font-family:Helvetica,Arial,sans-serif;"
-                                   "font-size:18px;line-height:1.4'>"
-                                   + "<br>".join(html.escape(t) for t in lines) + "</div>")
+            frame = view.projection.projection
             sig = (view.lp_key, view.scenario.method)
+            visible = k == "A" or self.more.selected_index == 0
             self.blades[k].update((*sig, blades_y), frame, big=True, y_domain=blades_y,
                                   title=f"L'effet ciseau en euros — {k}", width=self.width,
-                                  height=380)
+                                  height=260, visible=True)
             self.waterfall[k].update((*sig, waterfall_x), frame, big=True, x_domain=waterfall_x,
-                                     title=f"L'épargne brute, de {proj.years[0]} à "
-                                           f"{proj.years[-1]} — {k}", width=self.width - 160)
+                                     title=f"L'épargne brute, de {start} à {end} — {k}",
+                                     width=self.width - 160, visible=visible)
             first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)
             self.burden[k].update(sig, frame, view.thresholds, highlight=list(first["commune"]),
-                                  big=True, width=self.width, height=340)
+                                  big=True, width=self.width, height=340, visible=visible)
+
+
+#: Projector typography: large text, the headline first.
+PLENARY_CSS = (
+    "<style>.mcm-plenary .widget-label, .mcm-plenary select, .mcm-plenary .widget-readout,"
+    ".mcm-plenary label{font-size:18px}.mcm-plenary h1.mcm-title{font-size:30px;margin:2px 0}"
+    ".mcm-plenary .mcm-sub{font-size:18px;color:#333;margin:2px 0 6px 0}"
+    ".mcm-plenary .mcm-notes{font-size:18px;line-height:1.4;max-width:560px;margin:40px 0 0 12px}"
+    ".mcm-plenary .mcm-big{font-size:18px}.mcm-plenary .mcm-big td,.mcm-plenary .mcm-big th"
+    "{padding:4px 12px}.mcm-plenary .lm-AccordionPanel-title, .mcm-plenary .p-Collapse-header"
+    "{font-size:18px}</style>"
+)

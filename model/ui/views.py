@@ -352,12 +352,6 @@ def negative_eb_sentence(view: View, max_names: int = 8) -> str:
             f"pour {len(rows)} commune(s) d'ici {end} : " + ", ".join(parts) + more + ".")
 
 
-def _largest_burden(communes: pd.DataFrame, year: int) -> float:
-    """The largest share of its capacity a commune pays under the method shown."""
-    y = communes[communes["year"] == year]
-    return float((y["digital_pooled_eur"] / y["capacity_eur"]).max())
-
-
 def default_split_sentence(view: View, year: int) -> str:
     """The default method's sentence for a year (what a DGS reads aloud)."""
     v = view.projection.voted.get(year)
@@ -378,6 +372,8 @@ def key_figures(view: View) -> dict[str, str]:
                       & (alloc["payer_id"] == EPCI_ID)]["amount_eur"].sum()
     last = communes[communes["year"] == end]
     thr = view.thresholds
+    by_method = method_burdens(view, [view.scenario.method], start)
+    burdens = by_method.iloc[0]
     return {
         "Méthode": METHOD_LABELS_FR.get(view.scenario.method, view.scenario.method),
         f"Coût numérique mutualisé {start}": eur(tot.loc[start, "digital_pooled_eur"]),
@@ -385,8 +381,10 @@ def key_figures(view: View) -> dict[str, str]:
         f"Coût si chaque commune achète seule {start}": eur(tot.loc[start, "digital_standalone_eur"]),
         f"Économie cumulée {start}-{end}": eur(tot["saving_eur"].sum()),
         f"Part prise par le budget de l'EPCI {start}": eur(epci_paid),
-        f"Charge la plus lourde {start}": pct(_largest_burden(communes, start), 2)
-        + " de la capacité contributive",
+        f"Charge la plus lourde {start} (part de la capacité contributive)":
+            f"{pct(burdens['largest_burden'], 2)} ({burdens['largest_burden_commune']})",
+        f"Économie de la ville-centre ({by_method.attrs['centre']}) {start}":
+            eur_signed(burdens["centre_saving_eur"]),
         f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), mutualisé":
             year_or_never(epci["year_pooled"]),
         f"Année du ciseau (épargne brute < {pct(thr['teb_alert'], 0)}), chacun seul":
@@ -478,4 +476,62 @@ def scenario_overrides(base: dict[str, Any], changes: dict[str, dict[str, Any]])
                 out[topic][name] = {**out[topic][name], **value}
             else:
                 out[topic][name] = value
+    return out
+
+
+def ville_centre(view: View) -> str:
+    """INSEE code of the most populous member commune (the ville-centre)."""
+    return str(view.projection.resolved.epci.communes["population"].astype(float).idxmax())
+
+
+def paid_by_payer(view: View, method: str | None = None) -> pd.Series:
+    """What each payer (communes, and the EPCI's own budget) pays over the whole horizon under
+    `method` (default: the scenario's), in euros, indexed by payer id."""
+    alloc = view.projection.allocation
+    alloc = alloc[alloc["method"] == (method or view.scenario.method)]
+    return alloc.groupby("payer_id")["amount_eur"].sum()
+
+
+def split_change(view_a: View, view_b: View) -> pd.DataFrame:
+    """Per payer, what it pays over the horizon under A and under B (each with its own method
+    and assumptions), the change in euros and in percent of A, sorted by change: who pays more
+    and who pays less with B. Index payer id; columns name, paid_a_eur, paid_b_eur,
+    change_eur, change_pct (NaN when A is zero)."""
+    a, b = paid_by_payer(view_a), paid_by_payer(view_b)
+    out = pd.DataFrame({"paid_a_eur": a, "paid_b_eur": b}).fillna(0.0)
+    out = out[(out["paid_a_eur"] != 0) | (out["paid_b_eur"] != 0)]
+    out["change_eur"] = out["paid_b_eur"] - out["paid_a_eur"]
+    out["change_pct"] = out["change_eur"] / out["paid_a_eur"].where(out["paid_a_eur"] != 0)
+    out.insert(0, "name", [payer_label(view_a, p) if p != EPCI_ID else "Budget propre de l'EPCI"
+                           for p in out.index])
+    return out.sort_values("change_eur", ascending=False)
+
+
+def method_burdens(view: View, methods: list[str], year: int | None = None) -> pd.DataFrame:
+    """Per method, in `year` (default: the first): the largest burden (share of its capacity a
+    commune pays) and who bears it, what the ville-centre pays and saves against buying alone,
+    and how many communes pay more than alone. Index method."""
+    proj = view.projection
+    year = proj.years[0] if year is None else year
+    inputs = proj.inputs[(proj.inputs["year"] == year) & (proj.inputs["payer_id"] != EPCI_ID)]
+    capacity = inputs.groupby("payer_id")["capacity_eur"].first()
+    alone = inputs.groupby("payer_id")["standalone_eur"].sum()
+    alloc = proj.allocation[(proj.allocation["year"] == year)
+                            & (proj.allocation["payer_id"] != EPCI_ID)]
+    centre = ville_centre(view)
+    rows = {}
+    for method in methods:
+        paid = alloc[alloc["method"] == method].groupby("payer_id")["amount_eur"].sum()
+        paid = paid.reindex(capacity.index, fill_value=0.0)
+        burden = paid / capacity
+        top = burden.idxmax()
+        rows[method] = {
+            "largest_burden": float(burden[top]), "largest_burden_commune": payer_label(view, top),
+            "centre_paid_eur": float(paid.get(centre, 0.0)),
+            "centre_saving_eur": float(alone.get(centre, 0.0) - paid.get(centre, 0.0)),
+            "communes_above_alone": int((paid > alone.reindex(paid.index) + 0.005).sum()),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "method"
+    out.attrs.update(year=year, centre=payer_label(view, centre))
     return out

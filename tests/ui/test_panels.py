@@ -70,6 +70,16 @@ def text_of(widget) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", widget.value))
 
 
+def html_rows(value: str) -> list[list[str]]:
+    """The cells' text of each row of an HTML table."""
+    import html
+    import re
+
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", value, re.S)]
+
+
 INVITATION = ("Finances estimées à partir de moyennes nationales pour 23 communes : déposez vos "
               "comptes (modèle Excel) avant de lire les années commune par commune.")
 
@@ -413,15 +423,15 @@ def test_negative_savings_are_named(sim, beauce_scenario):
 
 def test_plenary_variant_changes_only_side_b(sim):
     panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    panel.more.selected_index = 0  # « Pour aller plus loin » open: every chart drawn
     figures = panel.figures.value
     a_redraws, a_signature = panel.blades["A"].redraws, panel.blades["A"].signature
     b_spec = panel.blades["B"].spec
-    headline_a, headline_b = panel.headlines["A"].value, panel.headlines["B"].value
+    headline = panel.headline.value
     panel.licences_b.value = 0.10
     assert panel.figures.value != figures
     assert panel.blades["B"].spec != b_spec
-    assert panel.headlines["A"].value == headline_a
-    assert panel.headlines["B"].value != headline_b
+    assert panel.headline.value == headline  # the headline is A's
     for charts_, axis in ((panel.blades, "y"), (panel.waterfall, "x")):  # one euro scale
         scale = [[layer["encoding"][axis]["scale"]["domain"] for layer in charts_[k].spec["layer"]
                   if "scale" in layer["encoding"].get(axis, {})] for k in "AB"]
@@ -429,23 +439,59 @@ def test_plenary_variant_changes_only_side_b(sim):
     # A is redrawn only when the shared axis moves (here other spending sets it: it does not)
     moved = panel.blades["A"].signature[-1] != a_signature[-1]
     assert panel.blades["A"].redraws == a_redraws + moved
+
+
+def test_plenary_variant_b_says_who_pays_more_and_the_largest_burden_of_its_method(sim):
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
     panel.method_b.value = "equal"
     assert "Parts égales" in panel.figures.value
+    a, b = panel.views["A"], panel.views["B"]
+    start = a.projection.years[0]
+    # the largest burden under equal shares, computed from the pool totals alone
+    inputs = b.projection.inputs[(b.projection.inputs["year"] == start)
+                                 & (b.projection.inputs["payer_id"] != "EPCI")]
+    pooled = b.projection.allocation[(b.projection.allocation["year"] == start)
+                                     & (b.projection.allocation["method"] == "equal")]
+    share = pooled["amount_eur"].sum() / inputs["payer_id"].nunique()
+    capacity = inputs.groupby("payer_id")["capacity_eur"].first()
+    expected = (share / capacity).max()
+    row = [r for r in html_rows(panel.figures.value) if r[0].startswith("Charge la plus lourde")][0]
+    shown = float(row[2].split("\u202f%")[0].replace(",", "."))
+    assert shown == pytest.approx(100 * expected, abs=0.006)
+    assert row[1] != row[2]  # A's method bears differently
+    # the diverging chart: who pays more and who pays less with B, sorted, in euros and percent
+    spec = panel.change.spec
+    rows = next(iter(spec["datasets"].values()))
+    changes = [r["change_eur"] for r in rows]
+    assert changes == sorted(changes, reverse=True) and changes[0] > 0 > changes[-1]
+    paid_a = a.projection.allocation.query("method == @a.scenario.method")
+    paid_b = b.projection.allocation.query("method == 'equal'")
+    first = rows[0]
+    code = [c for c, n in a.projection.resolved.communes.names.items() if n == first["payer"]][0]
+    assert first["change_eur"] == pytest.approx(
+        paid_b.loc[paid_b["payer_id"] == code, "amount_eur"].sum()
+        - paid_a.loc[paid_a["payer_id"] == code, "amount_eur"].sum(), abs=0.01)
+    assert "%" in first["label"] and "€" in first["label"]
+    assert "Plus forte hausse" in spec["description"]
 
 
 def test_plenary_says_what_digital_costs_do_to_savings_and_what_is_estimated(sim):
     panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    assert "la hausse du coût numérique réduit l'épargne brute annuelle de CC de la Beauce "\
+        "Loirétaine de " in text_of(panel.headline)
+    assert "CC de la Beauce Loirétaine" in text_of(panel.heading)
+    assert panel.page_title.title.startswith("CC de la Beauce Loirétaine")
+    notes = text_of(panel.notes)
+    assert "Finances estimées à partir de moyennes nationales pour 23 communes sur 23" in notes
+    assert "Aucune commune n'a une épargne brute négative d'ici 2032" in notes
+    panel.more.selected_index = 0
     for k in "AB":
-        assert "la hausse du coût numérique réduit l'épargne brute annuelle de CC de la Beauce "\
-            "Loirétaine de " in text_of(panel.headlines[k])
-        notes = text_of(panel.notes[k])
-        assert "Finances estimées à partir de moyennes nationales pour 23 communes sur 23" in notes
-        assert "Aucune commune n'a une épargne brute négative d'ici 2032" in notes
         assert panel.blades[k].spec["title"]["text"] == f"L'effet ciseau en euros — {k} (estimé)"
         assert "estimé" in panel.waterfall[k].spec["title"]["text"]
     figures = text_of(panel.figures)
     assert "Communes aux finances estimées (moyennes nationales)" in figures
     assert "23 sur 23" in figures and "Année du ciseau" in figures
+    assert "t*" not in figures + text_of(panel.heading) + text_of(panel.headline)
 
 
 # --- Analyse ---------------------------------------------------------------------------------------
