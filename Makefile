@@ -10,6 +10,10 @@ OUT ?= out/agglopolys
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 DASHBOARD_PORT ?= 8866
+# Voilà in French (notebooks/voila/templates/mcm) with one kernel pre-executed, so the page opens
+# on computed figures instead of waiting for the notebook to run.
+VOILA := JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=mcm --preheat_kernel=True \
+	--pool_size=1 --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1
 
 .PHONY: setup run scenario dashboard simulateur analyse test bench clean
 
@@ -17,6 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m model.ui.vega  # the charts' JavaScript bundle, built once and cached
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -36,11 +41,11 @@ scenario: $(STAMP)
 
 # The plenary dashboard (Voilà, no code on screen) on http://127.0.0.1:$(DASHBOARD_PORT)/
 dashboard: $(STAMP)
-	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/03_pleniere.ipynb
+	$(VOILA) notebooks/03_pleniere.ipynb
 
 # The Simulateur without code on screen (Voilà): http://127.0.0.1:$(DASHBOARD_PORT)/
 simulateur: $(STAMP)
-	$(BIN)/voila --no-browser --port $(DASHBOARD_PORT) --Voila.ip=127.0.0.1 notebooks/01_simulateur.ipynb
+	$(VOILA) notebooks/01_simulateur.ipynb
 
 # The analyst notebook, parameterised with papermill; outputs in out/analyse. papermill does not
 # create the executed notebook's folder (out/), run_batch creates out/analyse itself.

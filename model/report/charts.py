@@ -83,13 +83,14 @@ def _wrap(subtitle: str | list[str], width: int, font_size: int) -> list[str]:
 
 
 def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = None,
-            description: str | None = None):
+            description: str | None = None, wrap_width: int | None = None):
     """French locale, font sizes and a titled, plain look (no gridlines clutter);
     ``description`` is the chart's text alternative (the SVG's ARIA description)."""
     s = _sizes(big)
     params = {"text": title, "fontSize": s["title"], "anchor": "start"}
     if subtitle:
-        params.update(subtitle=_wrap(subtitle, _width_of(chart, s["width"]), s["subtitle"]),
+        params.update(subtitle=_wrap(subtitle, wrap_width or _width_of(chart, s["width"]),
+                                     s["subtitle"]),
                       subtitleFontSize=s["subtitle"], subtitleColor="#555")
     extra = {"description": description} if description else {}
     return (
@@ -1004,7 +1005,8 @@ def split_change_chart(change: pd.DataFrame, label_a: str, label_b: str, period:
     description = (f"Avec B plutôt que A, sur {period} : {more} payeurs paient plus, {less} "
                    f"moins. Plus forte hausse : {first['payer']}, {first['label']}. "
                    f"Plus forte baisse : {last['payer']}, {last['label']}.")
-    return _finish(chart, big, title, subtitle, description)
+    return _finish(chart, big, title, subtitle, description,
+                   wrap_width=(width or s["width"]) + 260)  # the labels' column is read too
 
 
 # ------------------------------------------------------------------------------------------------
