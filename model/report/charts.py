@@ -42,6 +42,25 @@ FR_LOCALE = {
 COLOURS = {"pooled": "#1f5fa8", "standalone": "#c0392b", "resources": "#2e8b57",
            "other_drf": "#7f7f7f", "alert": "#e67e22", "degraded": "#c0392b"}
 POOL_COLOURS = ["#1f5fa8", "#8e44ad", "#16a085", "#e67e22"]
+#: Okabe-Ito colours (Okabe & Ito 2008, safe under deuteranopia and protanopia), each method a
+#: colour and a shape: two methods whose colours meet under a colour deficiency differ in shape
+#: (tests/ui/test_charts.py simulates both deficiencies).
+METHOD_STYLE = {
+    "voted_key": ("#000000", "circle"),
+    "lp": ("#0072B2", "square"),
+    "nucleolus": ("#D55E00", "diamond"),
+    "shapley": ("#009E73", "triangle-up"),
+    "usage": ("#E69F00", "circle"),
+    "population": ("#56B4E9", "triangle-down"),
+    "potentiel_financier": ("#CC79A7", "square"),
+    "agents": ("#7F7F7F", "diamond"),
+    "workstations": ("#E69F00", "triangle-up"),
+    "equal": ("#56B4E9", "cross"),
+    "weighted": ("#009E73", "cross"),
+}
+#: Communes highlighted in a line chart (Okabe-Ito, black kept for the EPCI total).
+HIGHLIGHT_COLOURS = ["#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                     "#7F7F7F", "#F0E442"]
 
 SERIES_FR = {
     "digital_pooled_eur": "Coût numérique mutualisé",
@@ -728,9 +747,7 @@ def burden_chart(projection: pd.DataFrame, thresholds: dict, measure: str = "teb
     df.loc[df["commune"] == EPCI_ID, "group"] = "Ensemble des communes"
     hl_names = list(dict.fromkeys(df.loc[df["commune"].isin(highlight), "name"]))
     domain = ["Ensemble des communes", *hl_names, "Autres communes"]
-    palette = ["#000000", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#1f77b4", "#2ca02c", "#aec7e8"]
-    colours = ["#000000", *palette[1:1 + len(hl_names)], "#b8b8b8"]
+    colours = ["#000000", *HIGHLIGHT_COLOURS[:len(hl_names)], "#b8b8b8"]
     if len(colours) < len(domain):
         colours = colours[:-1] + ["#555555"] * (len(domain) - len(colours)) + ["#b8b8b8"]
     df["rank"] = df["group"].map({g: i for i, g in enumerate(domain)})
@@ -891,8 +908,10 @@ def method_comparison_chart(allocation: pd.DataFrame, inputs: pd.DataFrame,
         filled=True, opacity=0.85).encode(
         y=y,
         x=alt.X("amount_eur:Q", title=f"Euros {year}, tous services", axis=alt.Axis(format=",.0f")),
-        color=alt.Color("method_fr:N", title="Méthode", sort=methods_fr,
-                        scale=alt.Scale(scheme="tableau10")),
+        color=alt.Color("method_fr:N", title="Méthode", sort=methods_fr, scale=alt.Scale(
+            domain=methods_fr, range=[METHOD_STYLE.get(m, ("#7F7F7F", ""))[0] for m in methods])),
+        shape=alt.Shape("method_fr:N", title="Méthode", sort=methods_fr, scale=alt.Scale(
+            domain=methods_fr, range=[METHOD_STYLE.get(m, ("", "circle"))[1] for m in methods])),
         size=alt.Size("chosen:N", legend=None, scale=alt.Scale(
             domain=[False, True], range=[s["point"], s["point"] * 3])),
         tooltip=[alt.Tooltip("commune:N", title="Commune"),

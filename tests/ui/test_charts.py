@@ -374,3 +374,78 @@ def test_eur_signed_is_french():
     assert charts.eur_signed(2854698.2) == "+2\u202f854\u202f698\u00a0€"
     assert charts.eur_signed(-55937.37) == "−55\u202f937\u00a0€"
     assert charts.eur_signed(0.2) == "0\u00a0€"
+
+
+# --- Accessibility -------------------------------------------------------------------------------
+
+#: Machado, Oliveira & Fernandes (2009) full-severity matrices on linear RGB.
+CVD = {
+    "deutéranopie": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "protanopie": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+}
+
+
+def _lab(hex_colour: str, matrix=None):
+    import numpy as np
+
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if matrix is not None:
+        lin = np.clip(np.array(matrix) @ lin, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_methods_stay_distinct_under_deuteranopia_and_protanopia():
+    """Two methods either differ in shape or stay far apart in colour (ΔE*ab ≥ 20) for normal
+    vision and under both red-green deficiencies."""
+    import itertools
+
+    import numpy as np
+
+    from model.report.charts import METHOD_STYLE
+    from model.scenario import METHODS
+
+    assert set(METHODS) <= set(METHOD_STYLE)
+    for (m1, (c1, s1)), (m2, (c2, s2)) in itertools.combinations(METHOD_STYLE.items(), 2):
+        if s1 != s2:
+            continue
+        for name, matrix in {"vision normale": None, **CVD}.items():
+            distance = float(np.linalg.norm(_lab(c1, matrix) - _lab(c2, matrix)))
+            assert distance >= 20, (m1, m2, name, distance)
+    # the pair the issue found: « Clé d'usage » and « Clé potentiel financier »
+    assert METHOD_STYLE["usage"][1] != METHOD_STYLE["potentiel_financier"][1]
+
+
+def test_method_chart_encodes_each_method_by_colour_and_shape(beauce_view):
+    from model.report.charts import METHOD_STYLE
+
+    proj = beauce_view.projection
+    spec = charts.method_comparison_chart(proj.allocation, proj.inputs).to_dict()
+    enc = spec["layer"][0]["encoding"]
+    methods = list(dict.fromkeys(proj.allocation["method"]))
+    assert enc["color"]["scale"]["range"] == [METHOD_STYLE[m][0] for m in methods]
+    assert enc["shape"]["scale"]["range"] == [METHOD_STYLE[m][1] for m in methods]
+
+
+def test_every_chart_has_a_text_alternative_table_with_french_headers(beauce_view):
+    proj = beauce_view.projection
+    frame = proj.projection
+    built = {
+        "blades": charts.blades_chart(frame),
+        "waterfall": charts.attribution_chart(frame),
+        "burden": charts.burden_chart(frame, beauce_view.thresholds),
+        "allocation": charts.allocation_chart(proj.allocation, proj.inputs),
+        "methods": charts.method_comparison_chart(proj.allocation, proj.inputs),
+    }
+    for name, chart in built.items():
+        spec = chart.to_dict()
+        table = charts.chart_table(spec)
+        assert not table.empty, name
+        assert not any("_" in str(c) for c in table.columns), (name, list(table.columns))
+        html = charts.chart_table_html(spec)
+        assert html.startswith("<table>") and "<th scope='col'>" in html, name
