@@ -146,7 +146,10 @@ class PercentSlider(w.HBox):
         self.digits = digits
         self.slider = w.FloatSlider(value=value, min=lo, max=hi, step=step, readout=False,
                                     continuous_update=False, description=description,
-                                    style=WIDE, layout=w.Layout(width="300px"))
+                                    style=WIDE, layout=w.Layout(
+                                        # the label at 14 px (about 7.6 px a character) and
+                                        # a track of at least 120 px
+                                        width=f"{max(300, round(7.6 * len(description)) + 120)}px"))
         self.readout = w.Label(_fr_pct(value, digits))
         self.slider.observe(self._sync, "value")
         super().__init__([self.slider, self.readout])
@@ -391,7 +394,7 @@ class SimulatorPanel(Panel):
                                         0.05, digits=0)
         self.burden_cap = PercentSlider("Plafond de charge (0 = aucun)",
                                         a.get("burden_cap") or 0.0, 0.0, 0.05, 0.001)
-        self.saving = PercentSlider("Économie garantie à chaque commune (0 = aucune)",
+        self.saving = PercentSlider("Économie garantie (0 = aucune)",
                                     a.get("guaranteed_saving") or 0.0, 0.0, 0.5, 0.01, digits=0)
         self.departure = PercentSlider("Écart maximal à la clé (0 = aucun)",
                                        a.get("key_departure") or 0.0, 0.0, 0.5, 0.05, digits=0)
@@ -466,13 +469,13 @@ class SimulatorPanel(Panel):
             w.HTML("<b>Territoire et données</b>"),
             self.search, self.epci, w.HBox([self.upload, self.clear_upload]), self.data_label,
             w.HTML("<b>Services mutualisés</b>"), *self.pools.values(),
-            w.HTML("<b>Répartition</b>"), self.method, w.HBox([self.band, self.band_label]),
+            w.HTML("<b>Répartition</b>"), self.method, w.VBox([self.band, self.band_label]),
             self.epci_share, w.HTML("<b>Règles votées</b>"), self.burden_cap, self.saving,
             self.departure,
             w.HTML("<b>Hypothèses d'évolution</b>"), self.licences_growth, self.rrf_growth,
             w.HTML("<b>Seuils</b>"), self.teb_alert, self.teb_degraded, self.burden_threshold,
             w.HTML("<b>Rapport</b>"), self.report_button, self.report_link,
-        ], layout=w.Layout(width="400px", border="1px solid #ddd", padding="6px"))
+        ], layout=w.Layout(width="440px", border="1px solid #ddd", padding="6px"))
         tabs = w.Tab([
             w.VBox([self.year, self.table]),
             w.VBox([self.commune, self.headline, self.estimated_note,
