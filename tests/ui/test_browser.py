@@ -196,6 +196,16 @@ def test_pleniere_one_screen_in_french_and_offline(browser, pleniere):
         .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 14
     assert not page.outside, page.outside  # no CDN, no font, no icon: nothing leaves the room
+    # every control is reached with the keyboard alone
+    page.locator("body").click(position={"x": 5, "y": 5})
+    reached = []
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("(e => e.tagName + '.' + e.className)"
+                                     "(document.activeElement)"))
+    assert sum(r.startswith("SELECT") for r in reached) >= 2, reached
+    assert sum("noUi-handle" in r for r in reached) >= 2, reached
+    assert any("mcm-chart-box" in r for r in reached), reached  # a chart's text alternative
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pleniere.png"))
     page.close()
