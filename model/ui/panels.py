@@ -49,6 +49,7 @@ from model.ui.views import (
     infeasible_message,
     message_html,
     named_communes,
+    payer_signature,
     scenario_overrides,
 )
 
@@ -827,17 +828,16 @@ class SimulatorPanel(Panel):
         gap of the territory shown (the EPCI or one commune), and the index chart."""
         commune = self._sync_communes(view)
         frame = view.projection.projection
-        method = view.scenario.method
         self.headline.value = headline_html(headline(view, commune, attribution_table(view)))
         invitation = estimated_invitation(view)
         self.estimated_note.value = message_html(invitation, "warning") if invitation else ""
         vis = self._visible
-        sig = (view.lp_key, method, commune)
+        sig = (payer_signature(frame, commune), commune)
         self.charts["blades"].update(sig, frame, commune, visible=vis("blades"))
         self.charts["waterfall"].update(sig, frame, commune, visible=vis("waterfall"))
         self.charts["gap"].update(sig, frame, commune, visible=vis("gap"))
         thr_key = tuple(sorted(view.thresholds.items()))
-        self.charts["scissor"].update((view.lp_key, method, thr_key, commune), frame,
+        self.charts["scissor"].update((*sig, thr_key), frame,
                                       view.scissor, commune=commune, visible=vis("scissor"))
         if self._sensitivity_sig is not None and self._sensitivity_sig != self._scissor_sig(view):
             self.sensitivity = self._sensitivity_sig = None

@@ -37,6 +37,7 @@ from model.ui.views import (
     key_figures,
     message_html,
     negative_eb_sentence,
+    payer_signature,
     scenario_overrides,
     split_change,
 )
@@ -222,10 +223,11 @@ class PlenaryPanel(Panel):
             frame = view.projection.projection
             sig = (view.lp_key, view.scenario.method)
             visible = k == "A" or self.more.selected_index == 0
-            self.blades[k].update((*sig, blades_y), frame, big=True, y_domain=blades_y,
+            territory = (payer_signature(frame),)  # the EPCI's totals: not moved by a method
+            self.blades[k].update((*territory, blades_y), frame, big=True, y_domain=blades_y,
                                   title=f"L'effet ciseau en euros — {k}", width=self.width,
                                   height=260, visible=True)
-            self.waterfall[k].update((*sig, waterfall_x), frame, big=True, x_domain=waterfall_x,
+            self.waterfall[k].update((*territory, waterfall_x), frame, big=True, x_domain=waterfall_x,
                                      title=f"L'épargne brute, de {start} à {end} — {k}",
                                      width=self.width - 160, visible=visible)
             first = charts.first_crossings(view.scissor, "teb_alert", "pooled", 5)

@@ -479,6 +479,14 @@ def scenario_overrides(base: dict[str, Any], changes: dict[str, dict[str, Any]])
     return out
 
 
+def payer_signature(frame: pd.DataFrame, commune: str = EPCI_ID) -> int:
+    """A fingerprint of one payer's rows of a projection frame: charts of that payer are
+    redrawn only when it changes (a new split method leaves the EPCI's totals, and so its
+    scissor, as they were)."""
+    rows = frame[frame["commune"] == commune].round(6)  # not the order of a float sum
+    return int(pd.util.hash_pandas_object(rows, index=False).sum())
+
+
 def ville_centre(view: View) -> str:
     """INSEE code of the most populous member commune (the ville-centre)."""
     return str(view.projection.resolved.epci.communes["population"].astype(float).idxmax())
