@@ -51,6 +51,7 @@ from model.ui.views import (
     named_communes,
     payer_signature,
     scenario_overrides,
+    table_signature,
 )
 
 log = logging.getLogger(__name__)
@@ -837,7 +838,8 @@ class SimulatorPanel(Panel):
         self.charts["waterfall"].update(sig, frame, commune, visible=vis("waterfall"))
         self.charts["gap"].update(sig, frame, commune, visible=vis("gap"))
         thr_key = tuple(sorted(view.thresholds.items()))
-        self.charts["scissor"].update((*sig, thr_key), frame,
+        # the index chart also marks the first commune to cross, which a new method can move
+        self.charts["scissor"].update((*sig, thr_key, table_signature(view.scissor)), frame,
                                       view.scissor, commune=commune, visible=vis("scissor"))
         if self._sensitivity_sig is not None and self._sensitivity_sig != self._scissor_sig(view):
             self.sensitivity = self._sensitivity_sig = None

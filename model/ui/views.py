@@ -480,11 +480,17 @@ def scenario_overrides(base: dict[str, Any], changes: dict[str, dict[str, Any]])
 
 
 def payer_signature(frame: pd.DataFrame, commune: str = EPCI_ID) -> int:
-    """A fingerprint of one payer's rows of a projection frame: charts of that payer are
-    redrawn only when it changes (a new split method leaves the EPCI's totals, and so its
-    scissor, as they were)."""
-    rows = frame[frame["commune"] == commune].round(6)  # not the order of a float sum
-    return int(pd.util.hash_pandas_object(rows, index=False).sum())
+    """A fingerprint of one payer's amounts in a projection frame: its euro charts are redrawn
+    only when it changes (a new split method leaves the EPCI's totals, and so its scissor in
+    euros, as they were; a threshold moves no euro)."""
+    rows = frame[frame["commune"] == commune]
+    return table_signature(rows[[c for c in rows.columns if c.endswith("_eur")
+                                 or c in ("year", "name", "finances_estimated")]])
+
+
+def table_signature(table: pd.DataFrame) -> int:
+    """A fingerprint of a table's values, blind to the order of a float sum."""
+    return int(pd.util.hash_pandas_object(table.round(6), index=False).sum())
 
 
 def ville_centre(view: View) -> str:
