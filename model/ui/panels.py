@@ -209,7 +209,10 @@ class LiveChart:
         if self.pending is None:
             return False
         signature, args, kwargs = self.pending
-        self._show(self.build(*args, **kwargs))
+        # Altair checks every object against the schema as it is built: the chart functions'
+        # specs are validated in the tests, the screen does not pay for it again
+        with alt.utils.schemapi.debug_mode(False):
+            self._show(self.build(*args, **kwargs))
         self.signature = signature
         self.pending = None
         self.redraws += 1
