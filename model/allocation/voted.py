@@ -26,7 +26,9 @@ When the key already meets every rule and no group is overcharged, the answer is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -182,14 +184,27 @@ class VotedResult:
     increase: float  # u: the largest relative increase over the key
     key_kept: bool
     ratio: pd.Series  # amount / key per commune
-    explanation: pd.DataFrame
-    summary_fr: str
     core: CoreReport
     diagnosis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DIAGNOSIS_COLUMNS))
     conflict: dict | None = None  # the voted parameter named first, with its feasible limit
     rounds: int = 0
     core_rows: int = 0
     solve_seconds: float = 0.0
+    #: The explanation is built when first read: a screen needs the year it shows, not seven.
+    _explain: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+    _summary: Callable[[pd.DataFrame], str] | str = field(default="", repr=False,
+                                                          compare=False)
+
+    @cached_property
+    def explanation(self) -> pd.DataFrame:
+        """One row per commune: key amount, amount paid, the change and why, its saving."""
+        return self._explain()
+
+    @cached_property
+    def summary_fr(self) -> str:
+        """The split in one French sentence (what a DGS reads aloud)."""
+        return self._summary if isinstance(self._summary, str) else self._summary(
+            self.explanation)
 
 
 # --- the formulation -------------------------------------------------------------------------
@@ -591,7 +606,6 @@ def _round(inp: VotedInputs, arr: Arrays, x: np.ndarray, solver: Solver | None =
 
 def _result(inp, arr, amounts, raw, status, ratio, report, rounds, core_rows, start, kept,
             solver=None) -> VotedResult:
-    expl = explain(inp, arr, amounts, raw, ratio, solver)
     x = np.asarray(pd.DataFrame(raw).reindex(columns=list(inp.pools)), dtype=float) / SCALE_EUR
     has = arr.key > 0
     u = float((x[has] / arr.key[has]).max() - 1.0) if has.any() else 0.0
@@ -599,8 +613,8 @@ def _result(inp, arr, amounts, raw, status, ratio, report, rounds, core_rows, st
     return VotedResult(
         amounts=amounts, raw=pd.DataFrame(raw, index=inp.communes, columns=inp.pools),
         status=status, increase=u, key_kept=kept, ratio=ratio.rename("key_ratio"),
-        explanation=expl, summary_fr=summary_fr(inp, expl, u, kept, report), core=report,
-        rounds=rounds, core_rows=core_rows, solve_seconds=time.perf_counter() - start)
+        core=report, _explain=lambda: explain(inp, arr, amounts, raw, ratio, solver),
+        _summary=lambda expl: summary_fr(inp, expl, u, kept, report), rounds=rounds, core_rows=core_rows, solve_seconds=time.perf_counter() - start)
 
 
 def explain(inp: VotedInputs, arr: Arrays, amounts: pd.DataFrame, raw, ratio: pd.Series,
@@ -724,13 +738,13 @@ def _infeasible(inp: VotedInputs, arr: Arrays, form: Formulation, lay: Layout,
         index=inp.communes.copy(), columns=inp.pools.copy())
     ratio = commune_ratio(inp, arr, x)
     report = core_report(inp, amounts)
-    expl = explain(inp, arr, amounts, raw, ratio, None)
     first = conflict[0] if conflict else None
     text = first["message_fr"] if first else "Les règles votées ne peuvent pas toutes être tenues."
     return VotedResult(
         amounts=amounts, raw=raw, status="infeasible",
         increase=float(ratio.max() - 1.0), key_kept=False, ratio=ratio.rename("key_ratio"),
-        explanation=expl, summary_fr=text, core=report, diagnosis=diag,
+        _explain=lambda: explain(inp, arr, amounts, raw, ratio, None), _summary=text,
+        core=report, diagnosis=diag,
         conflict={"rules": conflict}, rounds=0, core_rows=0,
         solve_seconds=time.perf_counter() - start)
 
