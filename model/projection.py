@@ -341,9 +341,7 @@ def project(resolved: ResolvedScenario) -> Projection:
         for name, sh in shares.items():
             by_method[name] = split_by_key(yc.to_split, sh[list(yc.to_split.index)])
         status = {"lp": result.status, "voted_key": voted[year].status}
-        for method in METHODS:
-            alloc_frames.append(_allocation_frame(year, method, by_method[method], yc, names,
-                                                  status.get(method, "optimal")))
+        alloc_frames.append(_allocation_frame(year, by_method, yc, names, status))
     allocation = pd.concat(alloc_frames, ignore_index=True)
     inputs = pd.concat(inputs_rows, ignore_index=True)
     proj = _projection_frame(resolved, year_costs_by_year, allocation, lp_results)
@@ -386,24 +384,32 @@ def _inputs_frame(resolved: ResolvedScenario, yc: YearCosts, ai: AllocationInput
     return pd.concat(long, ignore_index=True)
 
 
-def _allocation_frame(year: int, method: str, amounts: pd.DataFrame, yc: YearCosts,
-                      names: pd.Series, status: str = "optimal") -> pd.DataFrame:
-    n_communes, n_pools = amounts.shape
-    long = pd.DataFrame({
-        "payer_id": np.repeat(amounts.index.to_numpy(), n_pools),
-        "payer_name": np.repeat(names.reindex(amounts.index).to_numpy(), n_pools),
-        "pool": np.tile(amounts.columns.to_numpy(), n_communes),
-        "amount_eur": amounts.to_numpy().ravel(),
-    })
+def _allocation_frame(year: int, by_method: dict[str, pd.DataFrame], yc: YearCosts,
+                      names: pd.Series, status: dict[str, str]) -> pd.DataFrame:
+    """The long allocation rows of one year, every method (in `METHODS` order): each
+    commune x pool, then the EPCI's own budget per pool when it pays."""
     epci = yc.epci_amount[yc.epci_amount > 0]
-    if len(epci):
-        long = pd.concat([long, pd.DataFrame({
-            "payer_id": EPCI_ID, "payer_name": "Budget propre de l'EPCI", "pool": epci.index,
-            "amount_eur": epci.round(2).to_numpy()})], ignore_index=True)
-    long.insert(0, "method", method)
-    long.insert(0, "year", year)
-    long["status"] = status
-    return long[["year", "method", "payer_id", "payer_name", "pool", "amount_eur", "status"]]
+    cols = {k: [] for k in ("method", "payer_id", "payer_name", "pool", "amount_eur", "status")}
+    for method in METHODS:
+        amounts = by_method[method]
+        n_communes, n_pools = amounts.shape
+        n = n_communes * n_pools + len(epci)
+        cols["method"].append(np.full(n, method, dtype=object))
+        cols["payer_id"].append(np.concatenate([
+            np.repeat(amounts.index.to_numpy(dtype=object), n_pools),
+            np.full(len(epci), EPCI_ID, dtype=object)]))
+        cols["payer_name"].append(np.concatenate([
+            np.repeat(names.reindex(amounts.index).to_numpy(dtype=object), n_pools),
+            np.full(len(epci), "Budget propre de l'EPCI", dtype=object)]))
+        cols["pool"].append(np.concatenate([np.tile(amounts.columns.to_numpy(dtype=object),
+                                                    n_communes),
+                                            epci.index.to_numpy(dtype=object)]))
+        cols["amount_eur"].append(np.concatenate([amounts.to_numpy(dtype=float).ravel(),
+                                                  epci.round(2).to_numpy(dtype=float)]))
+        cols["status"].append(np.full(n, status.get(method, "optimal"), dtype=object))
+    out = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()})
+    out.insert(0, "year", year)
+    return out
 
 
 def _projection_frame(resolved: ResolvedScenario, ycs: dict[int, YearCosts],
