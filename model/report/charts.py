@@ -22,6 +22,34 @@ from model.costs import POOL_LABELS_FR, POOLS
 from model.projection import EPCI_ID
 from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
 
+
+def _index_schemas_once() -> None:
+    """Altair 6 rebuilds its index of every schema class (a JSON hash of each of several
+    hundred) each time it wraps a channel given as a shorthand or a dict
+    (``schemapi._FromDict.__init__``, upstream vega/altair#3547): half the time of building a
+    chart. Build the index once per set of classes; the specs are the same
+    (tests/ui/test_charts.py compares them with Altair's own path)."""
+    from altair.utils import schemapi
+
+    original = schemapi._FromDict.__init__
+    if getattr(original, "_indexed_once", False):
+        return
+    built: dict[tuple, dict] = {}
+
+    def init(self, wrapper_classes, /):
+        classes = tuple(wrapper_classes)
+        if classes not in built:
+            original(self, classes)
+            built[classes] = self.class_dict
+        self.class_dict = built[classes]
+
+    init._indexed_once = True
+    init._original = original
+    schemapi._FromDict.__init__ = init
+
+
+_index_schemas_once()
+
 #: French number and date formats (d3-format / d3-time-format locale objects).
 FR_LOCALE = {
     "number": {"decimal": ",", "thousands": "\u202f", "grouping": [3],

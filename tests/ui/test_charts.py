@@ -449,3 +449,19 @@ def test_every_chart_has_a_text_alternative_table_with_french_headers(beauce_vie
         assert not any("_" in str(c) for c in table.columns), (name, list(table.columns))
         html = charts.chart_table_html(spec)
         assert html.startswith("<table>") and "<th scope='col'>" in html, name
+
+
+def test_the_schema_index_built_once_gives_altair_s_own_specs(beauce_view):
+    """charts.py builds Altair's schema index once (a speed-up): the specs must be those of
+    Altair's own path, which rebuilds it each time."""
+    from altair.utils import schemapi
+
+    frame = beauce_view.projection.projection
+    fast = [charts.attribution_chart(frame).to_dict(), charts.blades_chart(frame).to_dict()]
+    patched = schemapi._FromDict.__init__
+    schemapi._FromDict.__init__ = patched._original
+    try:
+        slow = [charts.attribution_chart(frame).to_dict(), charts.blades_chart(frame).to_dict()]
+    finally:
+        schemapi._FromDict.__init__ = patched
+    assert fast == slow
