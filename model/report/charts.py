@@ -140,16 +140,17 @@ def _finish(chart, big: bool, title: str, subtitle: str | list[str] | None = Non
                                      s["subtitle"]),
                       subtitleFontSize=s["subtitle"], subtitleColor="#555")
     extra = {"description": description} if description else {}
-    return (
-        chart.properties(title=alt.TitleParams(**params), **extra)
-        .configure(locale=FR_LOCALE, font="Helvetica, Arial, sans-serif")
-        .configure_axis(labelFontSize=s["label"], titleFontSize=s["axis_title"],
-                        gridColor="#e6e6e6", labelLimit=320)
-        .configure_legend(labelFontSize=s["legend"], titleFontSize=s["legend"],
-                          orient="bottom", direction="vertical", labelLimit=700,
-                          symbolSize=s["point"] * 2, symbolStrokeWidth=s["stroke"])
-        .configure_view(strokeWidth=0)
-    )
+    out = chart.properties(title=alt.TitleParams(**params), **extra)
+    # one Config set on our own copy: each chained configure_*() would copy the whole chart
+    out.config = alt.Config(
+        locale=FR_LOCALE, font="Helvetica, Arial, sans-serif",
+        axis=alt.AxisConfig(labelFontSize=s["label"], titleFontSize=s["axis_title"],
+                            gridColor="#e6e6e6", labelLimit=320),
+        legend=alt.LegendConfig(labelFontSize=s["legend"], titleFontSize=s["legend"],
+                                orient="bottom", direction="vertical", labelLimit=700,
+                                symbolSize=s["point"] * 2, symbolStrokeWidth=s["stroke"]),
+        view=alt.ViewConfig(strokeWidth=0))
+    return out
 
 
 def _year_axis(big: bool) -> alt.X:
