@@ -14,6 +14,7 @@ say « carte indisponible pour N communes ». A code that is not an INSEE commun
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import json
 import re
@@ -74,11 +75,19 @@ def _departement(dep: str, layer: str = "communes") -> dict[str, dict]:
     path = CONTOURS_DIR / f"{dep}.topojson.gz"
     if not path.is_file():
         return {}
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        topology = json.load(f)
-    arcs = _decode_arcs(topology)
-    return {g["properties"]["insee"]: _feature(g, arcs)
-            for g in topology["objects"][layer]["geometries"]}
+    # Some 10^5 small lists and no cycles: a garbage collection pass in the middle (likely
+    # when a run's frames fill the heap) would cost more than the decoding itself.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            topology = json.load(f)
+        arcs = _decode_arcs(topology)
+        return {g["properties"]["insee"]: _feature(g, arcs)
+                for g in topology["objects"][layer]["geometries"]}
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _checked(insee_codes: Iterable[str]) -> list[str]:
