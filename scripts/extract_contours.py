@@ -36,8 +36,9 @@ What is written, per département ``DEP`` (INSEE code: 01 to 95, 2A, 2B, 971 to 
 
   - ``communes``: one geometry per current commune, properties ``insee``, ``name`` (COG 2026)
     and, for a commune nouvelle, ``former`` (the 2018 codes it is the union of);
-  - ``former``: the 2018 communes merged since, properties ``insee`` and ``name`` (COG 2018)
-    and ``commune`` (today's code), so that the union can be checked against the shipped data.
+  - ``former``: the 2018 communes of the département merged since, properties ``insee`` and
+    ``name`` (COG 2018) and ``commune`` (today's code), so that the union can be checked
+    against the shipped data.
 
 * ``missing.csv``: every member commune of ``epci_communes.csv`` without a contour and why.
 
@@ -370,7 +371,7 @@ def main(src: str, communes_json: str, members_csv: str, out: str) -> None:
         if len(parts[code]) > 1:
             props["former"] = parts[code]
             for o in parts[code]:
-                by_dep[departement_of(code)][1].append(
+                by_dep[departement_of(o)][1].append(
                     ({"insee": o, "name": old[o]["name"], "commune": code}, old[o]["refs"]))
         by_dep[departement_of(code)][0].append((props, geoms[code]))
     for dep, (communes, former) in sorted(by_dep.items()):
