@@ -2,10 +2,10 @@
 
 One gzip TopoJSON per département (``scripts/extract_contours.py``; IGN Admin Express COG 2018
 via france-geojson, Licence Ouverte, see data/README.md). Only the départements of the asked
-communes are read, each once per process.
+communes are read, and the last 16 read are kept decoded.
 
 Codes without a contour are not an error: a map can still be drawn for the others. They are
-returned in the collection's ``missing`` member (the commune rétablies since 2018 and the communes
+returned in the collection's ``missing`` member (the communes rétablies since 2018 and the communes
 they split from, the collectivités d'outre-mer, and any code that is no commune), so a caller can
 say « carte indisponible pour N communes ». A code that is not an INSEE commune code at all
 (``"4101"``, ``None``) is a caller's mistake and raises :class:`~model.errors.InputError`.
@@ -19,7 +19,7 @@ import gzip
 import json
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from model.data.bundled import DATA_DIR
 from model.errors import InputError
@@ -69,7 +69,7 @@ def _feature(geometry: dict, arcs: list[list[list[float]]]) -> dict:
             "geometry": {"type": geometry["type"], "coordinates": coords}}
 
 
-@cache
+@lru_cache(maxsize=16)  # a few MB each decoded; a batch over many EPCIs keeps the last 16
 def _departement(dep: str, layer: str = "communes") -> dict[str, dict]:
     """INSEE code -> GeoJSON Feature of one département's file ({} when there is none)."""
     path = CONTOURS_DIR / f"{dep}.topojson.gz"

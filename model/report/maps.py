@@ -49,6 +49,12 @@ def _fmt(measure: str, value: float) -> str:
     return eur_signed(value) if measure == "saving" else _pct(value)
 
 
+def _check_measure(measure: str) -> None:
+    if measure not in MAP_MEASURES_FR:
+        raise InputError(f"mesure de carte inconnue : « {measure} » (possibles : "
+                         f"{', '.join(MAP_MEASURES_FR)})")
+
+
 def map_values(projection: pd.DataFrame, year: int, measure: str) -> pd.DataFrame:
     """Per commune, one ``measure`` of one ``year`` of the projection frame, for the map.
 
@@ -74,9 +80,7 @@ def map_values(projection: pd.DataFrame, year: int, measure: str) -> pd.DataFram
         ``standalone_eur``, ``rrf_eur``, ``finances_estimated``; ``attrs`` holds ``measure``,
         ``year`` and ``pooled_cost_eur`` (the EPCI total).
     """
-    if measure not in MAP_MEASURES_FR:
-        raise InputError(f"mesure de carte inconnue : « {measure} » (possibles : "
-                         f"{', '.join(MAP_MEASURES_FR)})")
+    _check_measure(measure)
     rows = projection[projection["year"] == year]
     if rows.empty:
         years = sorted(int(y) for y in projection["year"].unique())
@@ -175,9 +179,7 @@ def commune_map_chart(values: pd.DataFrame, contours: dict, *, measure: str, tit
     The map uses Lambert-93's cone (or Mercator overseas), fitted to the communes. Its
     ``description`` (the SVG's text alternative) says what it shows and names the extremes.
     """
-    if measure not in MAP_MEASURES_FR:
-        raise InputError(f"mesure de carte inconnue : « {measure} » (possibles : "
-                         f"{', '.join(MAP_MEASURES_FR)})")
+    _check_measure(measure)
     s = _sizes(big)
     legend_title, fmt = _LEGEND_FR[measure]
     burden = measure == "burden"
