@@ -17,7 +17,9 @@ Sources:
   ``departements/*/communes-*.geojson``: IGN Admin Express COG 2018, codes and names INSEE COG
   2018, simplified by the author with mapshaper (Visvalingam 25 %, 1e-5 degree), Licence Ouverte.
   The 96 metropolitan départements and the five DROM (971 to 976); no COM.
-* Codes of today: ``communes.json`` of ``@etalab/decoupage-administratif`` 6.0.0 (npm; COG 2026).
+* Codes of today: ``communes.json`` of ``@etalab/decoupage-administratif`` 6.0.0 (COG 2026), from
+  the npm tarball (its GitHub repository, etalab/decoupage-administratif, holds only the build
+  scripts, last changed at 360b6b29d0f619dfeaecfdb61a189f2958b300e0, v4.0.0-beta.1).
   A current commune is made of its own code and its ``anciensCodes``; every 2018 code maps to
   exactly one current commune (checked). A commune nouvelle formed after 2018 gets the union of
   its former communes, dissolved (the borders between them removed).
