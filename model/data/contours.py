@@ -103,9 +103,11 @@ def _checked(insee_codes: Iterable[str]) -> list[str]:
 
 
 def _collection(codes: list[str], layer: str) -> dict:
+    # each département read once per call, whatever the order of the codes
+    tables = {dep: _departement(dep, layer) for dep in dict.fromkeys(map(departement_of, codes))}
     features, missing = [], []
     for code in codes:
-        feature = _departement(departement_of(code), layer).get(code)
+        feature = tables[departement_of(code)].get(code)
         if feature is None:
             missing.append(code)
         else:  # a new Feature and properties per call; the geometry is shared, do not mutate it
