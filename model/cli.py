@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,epci,template,batch,sensitivity,coalition} ...``.
+"""Command line: ``python -m model {run,epci,template,batch,sensitivity,coalition,dossier} ...``.
 
 Every failure is one French line on standard error, never a Python traceback: bad input (a
 `ModelError`, an output folder refused or unwritable, a full disk) exits with status 2; a fault
@@ -298,11 +298,31 @@ def _coalition(args) -> int:
     return 0
 
 
+def _dossier(args) -> int:
+    from model.report.dossier import dossier_results, write_dossier
+    from model.report.export import check_out_dir, scenario_inputs
+    from model.scenario import Scenario
+
+    scenario = Scenario.from_yaml(args.scenario)
+    check_out_dir(args.out, scenario_inputs(scenario))  # refused before the computation
+    result, variant = dossier_results(scenario, args.variante_methode)
+    files = write_dossier(result, args.out, variant=variant, year=args.annee,
+                          pdf=not args.sans_pdf)
+    for line in result.summary["warnings"]:
+        print(line, file=sys.stderr)
+    if files.pdf_note:
+        print(f"Attention : {files.pdf_note}", file=sys.stderr)
+    written = " et ".join(f"{p} ({fr_number(p.stat().st_size / 1024)} Ko)" for p in files)
+    print(f"Dossier de plénière de {result.summary['epci']['name']} écrit : {written}, en "
+          f"{fr_number(sum(files.seconds.values()), 1)} s.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(prog="python -m model",
                                   description="Modèle de coûts de mutualisation numérique.")
     sub = parser.add_subparsers(dest="commande", required=True,
-                                metavar="{run,epci,template,batch,sensitivity,coalition}")
+                                metavar="{run,epci,template,batch,sensitivity,coalition,dossier}")
 
     p_run = sub.add_parser("run", help="exécuter un scénario YAML et écrire ses résultats")
     p_run.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
@@ -380,6 +400,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_coal.add_argument("--file", type=Path, required=True, metavar="FICHIER",
                         help="un groupe par ligne, codes INSEE séparés par des virgules")
     p_coal.set_defaults(func=_coalition)
+
+    from model.scenario import METHODS
+
+    p_dos = sub.add_parser(
+        "dossier", help="écrire le dossier de plénière (une page HTML autonome et son PDF)",
+        description="Écrit dossier.html (graphiques intégrés, sans serveur ni internet : il "
+        "s'ouvre d'un double-clic et s'imprime sur A4) et dossier.pdf, pour les élus et à joindre "
+        "à la délibération. Le PDF est imprimé par Chromium, Google Chrome ou Microsoft Edge ; "
+        "sans eux, la page HTML est écrite seule.")
+    p_dos.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
+    p_dos.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
+                       help="dossier de sortie (absent, vide ou déjà écrit par cet outil)")
+    p_dos.add_argument("--annee", type=int, default=None, metavar="ANNÉE",
+                       help="année de la répartition par commune (défaut : la première projetée)")
+    p_dos.add_argument("--variante-methode", choices=METHODS, default=None, metavar="MÉTHODE",
+                       help="comparer avec une variante B répartie selon MÉTHODE (possibles : "
+                            + ", ".join(METHODS) + ")")
+    p_dos.add_argument("--sans-pdf", action="store_true", help="n'écrire que la page HTML")
+    p_dos.set_defaults(func=_dossier)
     return parser
 
 
