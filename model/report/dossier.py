@@ -525,7 +525,7 @@ h2{font-size:25px;margin:36px 0 10px;padding-bottom:4px;border-bottom:3px solid 
 h3{font-size:20px;margin:22px 0 6px}
 .kicker{margin:0;font-size:16px;text-transform:uppercase;letter-spacing:.06em;color:#444}
 .sub{margin:0 0 8px;color:#333}
-.headline{font-size:21px;font-weight:bold;background:#eef4fa;border-left:6px solid #0072B2;
+.headline{font-size:21px;font-weight:600;background:#eef4fa;border-left:6px solid #0072B2;
  padding:12px 16px;margin:8px 0}
 table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:16px}
 caption{text-align:left;font-weight:bold;padding:4px 0}
