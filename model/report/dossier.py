@@ -534,6 +534,7 @@ thead th{background:#0b2e4f;color:#fff}
 tfoot td{font-weight:bold;border-top:2px solid #1a1a1a;background:#f2f2f2}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 table.pairs th{width:34%;background:#f2f5f8;font-weight:bold}
+#chiffres td:first-child{width:40%}
 table.assumptions td:nth-child(2){white-space:normal;min-width:9em}
 figure{margin:22px 0 28px}
 figure .chart{break-inside:avoid;page-break-inside:avoid}
@@ -563,8 +564,8 @@ footer{margin-top:40px;font-size:16px;color:#444;border-top:1px solid #ccc}
  figure svg{max-height:235mm;width:auto;max-width:100%}
  thead th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  tfoot td,.headline,table.pairs th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
- #ciseau,#repartition,.annex{break-before:page;page-break-before:always}
- #ciseau h2,#repartition h2,.annex h2{margin-top:0}
+ #ciseau,#repartition,#variante,.annex{break-before:page;page-break-before:always}
+ #ciseau h2,#repartition h2,#variante h2,.annex h2{margin-top:0}
 }
 """
 
