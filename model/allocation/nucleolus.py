@@ -55,7 +55,14 @@ import highspy
 import numpy as np
 
 from model.allocation.fast import new_highs
-from model.allocation.games import EXACT_MAX, PoolGame, _min_price_knee, _order, subset_sums
+from model.allocation.games import (
+    EXACT_MAX,
+    PoolGame,
+    _min_price_knee,
+    _order,
+    search_nodes,
+    subset_sums,
+)
 
 INF = highspy.kHighsInf
 KEUR = 1000.0
@@ -83,6 +90,8 @@ PURGE_SLACK = 1e-5
 #: Starting groups of the local search (large EPCIs) and its moves per start.
 SEARCH_STARTS = 4
 SEARCH_STEPS = 60
+#: Groups whose indicators are added to the span by one matrix product (`_extend_many`).
+EXTEND_BLOCK = 64
 #: Euros: a group is overcharged above this (as `games.CORE_TOL_EUR`).
 CORE_TOL_EUR = 0.01
 
@@ -211,7 +220,10 @@ class _Sequence:
     def __init__(self, game, total: float, exact_max: int, bnb_nodes: int = BNB_NODES,
                  max_solves: int = MAX_SOLVES):
         self.game, self.n, self.exact_max = game, game.n, exact_max
-        self.nodes_left, self.max_solves = bnb_nodes, max_solves
+        # the node budgets shrink as the communes grow (a node costs time in proportion to n)
+        self.search_nodes = search_nodes(game.n, BNB_SEARCH_NODES)
+        self.nodes_left = bnb_nodes * self.search_nodes // BNB_SEARCH_NODES
+        self.max_solves = max_solves
         self.bnb_stuck = False
         self.stopped_by = ""  # the budget that left the last level uncertified
         self.certified = True  # the last separation proved that no row off the span is violated
@@ -221,12 +233,19 @@ class _Sequence:
         self.solves = 0
         self.masks: list[np.ndarray] = []  # bool indicator of each generated group
         self.costs: list[float] = []  # C(S) in k€
+        self.offset: list[float] = []  # T for a group written through its complement, else 0
         self.state: list[str] = []  # "eps", "fixed" or "span"
         self.keys: set[bytes] = set()
         self.lp_rows: list[int] = []  # group of each LP row after the balance row
         self.in_lp: list[bool] = []
         self._buf = np.zeros((4 * self.n, self.n))  # the pooled indicators, rows 0..len(masks)-1
-        self.basis = np.full((self.n, 1), 1.0 / np.sqrt(max(self.n, 1)))  # orthonormal, spans N
+        # orthonormal columns spanning N and the fixed groups: the first `rank` of `_basis`
+        self._basis = np.zeros((self.n, max(self.n, 1)), order="F")
+        self._basis[:, 0] = 1.0 / np.sqrt(max(self.n, 1))
+        self._rank = 1
+        # while only singletons and complements are fixed, the span is N and the unit vectors of
+        # the communes `covered`: column 0 is then the indicator of the others, normalised
+        self._covered: np.ndarray | None = np.zeros(self.n, dtype=bool)
         self.rng = np.random.default_rng(0)
         if self.n <= 1:
             return
@@ -265,6 +284,9 @@ class _Sequence:
             self.keys.add(key)
             self.masks.append(m)
             self.costs.append(self._cost(m))
+            # a group of more than half the payers is written through its complement:
+            # x(S) = T - x(N \ S) by the balance row, so the row stays sparse
+            self.offset.append(self.total if 2 * int(m.sum()) > self.n else 0.0)
             self.state.append("eps")
             self.in_lp.append(False)
             fresh.append(len(self.masks) - 1)
@@ -282,18 +304,20 @@ class _Sequence:
         """Add the eps rows of pooled groups to the LP."""
         if not groups:
             return
-        starts, idx, nnz = [], [], 0
+        starts, idx, val, nnz = [], [], [], 0
         for g in groups:
-            cols = np.flatnonzero(self.masks[g])
+            flip = self.offset[g] != 0.0
+            cols = np.flatnonzero(~self.masks[g] if flip else self.masks[g])
             starts.append(nnz)
             idx.append(np.r_[cols, self.n])
+            val.append(np.r_[np.full(len(cols), -1.0 if flip else 1.0), 1.0])
             nnz += len(cols) + 1
             self.in_lp[g] = True
             self.lp_rows.append(g)
-        up = np.array([self.costs[g] for g in groups])
+        up = np.array([self.costs[g] - self.offset[g] for g in groups])
         self.h.addRows(len(groups), np.full(len(groups), -INF), up, nnz,
                        np.array(starts, dtype=np.int32), np.concatenate(idx).astype(np.int32),
-                       np.ones(nnz))
+                       np.concatenate(val))
 
     def _drop(self, positions: list[int]) -> None:
         """Delete LP rows (positions in `lp_rows`)."""
@@ -315,7 +339,8 @@ class _Sequence:
         sol = self.h.getSolution()
         value, dual = np.asarray(sol.row_value)[1:], np.abs(np.asarray(sol.row_dual)[1:])
         self._drop([p for p, g in enumerate(self.lp_rows) if g >= self.n and self.state[g] == "eps"
-                    and self.costs[g] - value[p] > PURGE_SLACK and dual[p] <= DUAL_TOL])
+                    and self.costs[g] - self.offset[g] - value[p] > PURGE_SLACK
+                    and dual[p] <= DUAL_TOL])
 
     # -- one LP of the sequence ----------------------------------------------------------------
     def solve_level(self) -> tuple[np.ndarray, float]:
@@ -376,14 +401,17 @@ class _Sequence:
             return
         groups = np.array(self.lp_rows)[pos]
         dual = np.abs(self.row_dual[pos])
-        slack = np.array(self.costs)[groups] - self.row_value[pos]  # C(S) - x(S) - eps
+        slack = (np.array(self.costs)[groups] - np.array(self.offset)[groups]
+                 - self.row_value[pos])  # C(S) - x(S) - eps
         tight = (dual > DUAL_TOL) & (slack <= 10 * SEP_TOL)
         added = 0
-        for k in np.flatnonzero(tight)[np.argsort(-dual[tight], kind="stable")]:
+        ordered = np.flatnonzero(tight)[np.argsort(-dual[tight], kind="stable")]
+        grew = self._extend_many([self.masks[int(groups[k])] for k in ordered])
+        for k, ok in zip(ordered, grew, strict=True):
             p, g = int(pos[k]), int(groups[k])
-            if self._extend(self.masks[g]):
+            if ok:
                 self.state[g] = "fixed"
-                level = self.costs[g] - eps
+                level = self.costs[g] - eps - self.offset[g]
                 self.h.changeCoeff(p + 1, self.n, 0.0)
                 self.h.changeRowBounds(p + 1, level, level)
                 added += 1
@@ -402,17 +430,55 @@ class _Sequence:
 
     @property
     def rank(self) -> int:
-        return self.basis.shape[1]
+        return self._rank
 
-    def _extend(self, m: np.ndarray) -> bool:
-        v = m.astype(float)
-        for _ in range(2):  # Gram-Schmidt, twice for stability
-            v = v - self.basis @ (self.basis.T @ v)
-        norm = float(np.linalg.norm(v))
-        if norm <= RANK_TOL:
-            return False
-        self.basis = np.column_stack([self.basis, v / norm])
-        return True
+    @property
+    def basis(self) -> np.ndarray:
+        return self._basis[:, : self._rank]
+
+    def _extend_many(self, masks: list[np.ndarray]) -> list[bool]:
+        """Add each group's indicator to the span in turn, when it adds a dimension; whether each
+        did. Gram-Schmidt twice for stability, by blocks: the projection on the basis already
+        known is one matrix product per block, then the block's own vectors one by one (the same
+        result as one vector at a time, in the same order)."""
+        out: list[bool] = []
+        while self._covered is not None and len(out) < len(masks):
+            m = masks[len(out)]
+            size = int(m.sum())
+            if size not in (1, self.n - 1):
+                self._covered = None  # a general group: Gram-Schmidt from here on
+                break
+            i = int(np.flatnonzero(m if size == 1 else ~m)[0])  # N \ {i} is N - e_i in the span
+            if self._covered[i] or self._rank >= self.n:
+                out.append(False)
+                continue
+            self._covered[i] = True
+            rest = ~self._covered
+            self._basis[:, 0] = rest / np.sqrt(max(int(rest.sum()), 1))
+            self._basis[:, self._rank] = 0.0
+            self._basis[i, self._rank] = 1.0
+            self._rank += 1  # with n - 1 communes covered, column 0 is the last unit vector
+            out.append(True)
+        masks = masks[len(out):]
+        for start in range(0, len(masks), EXTEND_BLOCK):
+            block = np.array(masks[start:start + EXTEND_BLOCK], dtype=float).T  # (n, b)
+            r0 = self._rank
+            for _ in range(2):
+                known = self._basis[:, :r0]
+                block -= known @ (known.T @ block)
+            for j in range(block.shape[1]):
+                v = block[:, j]
+                new = self._basis[:, r0:self._rank]
+                for _ in range(2):
+                    v = v - new @ (new.T @ v)
+                norm = float(np.linalg.norm(v))
+                if norm <= RANK_TOL or self._rank >= self.n:
+                    out.append(False)
+                    continue
+                self._basis[:, self._rank] = v / norm
+                self._rank += 1
+                out.append(True)
+        return out
 
     def _new_directions(self) -> None:
         """Two random unit vectors orthogonal to the span (zero when the span is everything)."""
@@ -449,7 +515,7 @@ class _Sequence:
             return []
         bnb = _BranchAndBound(self.game, x * KEUR, self.z)
         groups, complete, bound = bnb.search((SEP_TOL - eps) * KEUR, BNB_ROWS,
-                                             min(BNB_SEARCH_NODES, self.nodes_left))
+                                             min(self.search_nodes, self.nodes_left))
         self.nodes_left -= bnb.nodes
         self.certified, self.level_bound_eur = complete and not groups, bound
         self.bnb_stuck = not complete and not groups
@@ -482,7 +548,8 @@ class _Sequence:
             excess[0] = excess[-1] = -np.inf
             return float(excess.max()) * KEUR
         bnb = _BranchAndBound(self.game, x * KEUR, None)
-        _, _, bound = bnb.search(-np.inf, 1, BNB_SEARCH_NODES, maximise=True)
+        _, _, bound = bnb.search(-np.inf, 1, self.search_nodes, maximise=True,
+                                 gap=CORE_TOL_EUR / 10)  # to a tenth of a cent
         return bound
 
     def _volume_cost(self, vol: np.ndarray) -> np.ndarray:
@@ -633,19 +700,22 @@ class _BranchAndBound:
             frac = np.where(better, c, frac)
         return best, cut, knot, frac
 
-    def search(self, floor: float, limit: int, budget: int, maximise: bool = False
-               ) -> tuple[list[tuple[float, np.ndarray]], bool, float]:
+    def search(self, floor: float, limit: int, budget: int, maximise: bool = False,
+               gap: float = 0.0) -> tuple[list[tuple[float, np.ndarray]], bool, float]:
         """Groups (excess, mask) with excess above `floor`, off the span, the best first.
 
-        ``maximise``: only the best group (the floor rises with it). Returns the groups, whether the
-        search was complete (every node whose bound exceeds the floor explored; False when stopped
-        by `limit` or `budget`) and a proven bound on the excess of every proper nonempty group off
-        the span (euros).
+        ``maximise``: only the best group (the floor rises with it); ``gap`` (euros, maximise only):
+        nodes that cannot beat the best group by more than this are dropped, so a complete search
+        finds the largest excess to within ``gap``. Returns the groups, whether the search was
+        complete (every node whose bound exceeds the floor, plus ``gap``, explored; False when
+        stopped by `limit` or `budget`) and a proven bound on the excess of every proper nonempty
+        group off the span (euros).
         """
         k, zz = self.k, self.zz
         ar = np.arange(k)
         found: dict[bytes, tuple[float, np.ndarray]] = {}
         level = floor
+        gap = gap if maximise else 0.0
         open_bound = -np.inf
         heap: list = []
         count = 0
@@ -653,20 +723,20 @@ class _BranchAndBound:
         def push(xs, qs, members, free) -> None:
             nonlocal count
             best, cut, knot, frac = self._relax(xs, qs, free)
-            for r in np.flatnonzero(best > level):
+            for r in np.flatnonzero(best > level + gap):
                 heapq.heappush(heap, (-float(best[r]), count, float(xs[r]), float(qs[r]), members[r],
                                       free[r], int(cut[r]), bool(knot[r]), int(frac[r])))
                 count += 1
 
         push(np.zeros(1), np.zeros(1), np.zeros((1, k), dtype=bool), np.ones((1, k), dtype=bool))
         while heap:
-            if -heap[0][0] <= level:
-                break  # every node left is bounded by the level
+            if -heap[0][0] <= level + gap:
+                break  # every node left is bounded by the level (within the gap)
             if self.nodes >= budget or (not maximise and len(found) >= limit):
                 open_bound = -heap[0][0]
                 break
             batch = []
-            while heap and len(batch) < self.BATCH and -heap[0][0] > level:
+            while heap and len(batch) < self.BATCH and -heap[0][0] > level + gap:
                 batch.append(heapq.heappop(heap))
             self.nodes += len(batch)
             bound = np.array([b[0] for b in batch]) * -1.0
@@ -726,4 +796,4 @@ class _BranchAndBound:
             mask[self.order[member]] = True
             out.append((exc, mask))
         best = out[0][0] if out else -np.inf
-        return out, complete, max(floor, best, open_bound)
+        return out, complete, max(floor, best, open_bound) + (gap if complete else 0.0)
