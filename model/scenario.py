@@ -1,4 +1,4 @@
-"""A scenario = an EPCI, optional user data, the pools, the method and assumption overrides.
+"""A scenario = an EPCI (or a wider territory), optional user data, the pools, the method and assumption overrides.
 
 Scenarios are YAML files (see data/scenarios/ and the README). ``Scenario.from_yaml`` reads one
 strictly (``model.data.assumptions.read_yaml``) and checks every key against
@@ -33,8 +33,9 @@ from model.data.assumptions import (
     read_yaml,
     show_value,
 )
-from model.data.bundled import Epci, load_epci
+from model.data.bundled import Epci, epci_of_commune, load_epci
 from model.data.estimate import CommuneTable, complete_communes
+from model.data.territory import TERRITORY_TYPE, check_territory, load_territory
 from model.errors import InputError, Problem
 
 METHODS: tuple[str, ...] = (
@@ -79,6 +80,16 @@ def check_scenario(raw: Any, origin: str | None = None, lines: dict[str, int] | 
         value = raw[key]
         if key == "epci" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
             value = str(value)  # an unquoted SIREN is read by YAML as a number
+        if key == "territory" and value is not None:
+            records: list = []
+            if check_value(spec, value, key, records) is INVALID:
+                problems.extend(problems_of(spec, records, origin, lines))
+                continue
+            normalised, found = check_territory(value, origin, lines)
+            problems.extend(found)
+            if normalised is not None:
+                out[key] = normalised
+            continue
         if key == "assumptions":
             if value is None:
                 out[key] = {}
@@ -94,9 +105,16 @@ def check_scenario(raw: Any, origin: str | None = None, lines: dict[str, int] | 
             out[key] = norm
     if "name" in out and out["name"] is None:
         out["name"] = ""
-    epci = raw.get("epci")
-    if require_epci and ("epci" not in raw or (isinstance(epci, str) and not epci.strip())):
-        problems.append(Problem("la clé « epci » (SIREN ou nom de l'EPCI) est obligatoire",
+    epci, territory = raw.get("epci"), raw.get("territory")
+    no_epci = "epci" not in raw or epci is None or (isinstance(epci, str) and not epci.strip())
+    if territory is not None and not no_epci:
+        problems.append(Problem(
+            "donnez soit « epci » (un EPCI), soit « territory » (plusieurs EPCI, un département, "
+            "une région ou une liste de communes), pas les deux",
+            file=origin, row=line_of("territory", lines)))
+    elif require_epci and no_epci and territory is None:
+        problems.append(Problem("la clé « epci » (SIREN ou nom de l'EPCI) ou la clé « territory » "
+                                "(territoire de plusieurs EPCI) est obligatoire",
                                 file=origin, row=line_of("epci", lines)))
     problems.sort(key=lambda p: (p.row is None, p.row or 0))  # in the file's order
     return out, problems
@@ -117,6 +135,10 @@ class Scenario:
     #: Tariff grids the territory already uses, per service (`model.tariffs`): usable as the
     #: reference key of the default split (``reference_key: grid``).
     tariffs: dict[str, Any] = field(default_factory=dict)
+    #: A territory beyond one EPCI (``model.data.territory``), in place of ``epci``:
+    #: ``{region: "24"}``, ``{departement: "41"}``, ``{epcis: [SIREN, ...]}`` or
+    #: ``{communes: FILE.csv}`` (path relative to the scenario) or ``{communes: [INSEE, ...]}``.
+    territory: dict[str, Any] | None = None
     base_dir: Path | None = field(default=None, repr=False, compare=False)
     #: The file it was read from, as the user gave it (named in messages); not carried over by
     #: ``dataclasses.replace``, since a changed scenario is no longer that file.
@@ -150,9 +172,14 @@ class Scenario:
             raise InputError(problems)
 
     def to_dict(self) -> dict[str, Any]:
+        """The scenario's keys; ``territory`` only when set, and then ``epci`` only when set."""
         d = asdict(self)
         d.pop("base_dir")
         d.pop("origin")
+        if d["territory"] is None:
+            d.pop("territory")
+        elif not d["epci"]:
+            d.pop("epci")
         return d
 
     def to_yaml(self, path: str | Path) -> None:
@@ -165,10 +192,16 @@ class Scenario:
         p = Path(self.data_file)
         return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
 
+    def load_territory(self) -> Epci:
+        """The EPCI, or the territory of ``territory`` (same object, see model.data.territory)."""
+        if self.territory is not None:
+            return load_territory(self.territory, self.base_dir, self.origin)
+        return load_epci(str(self.epci))
+
     def resolve(self, user_table=None) -> ResolvedScenario:
         """Load the EPCI, merge the user's figures, estimate the rest, apply the overrides."""
         self.check()
-        epci = load_epci(str(self.epci))
+        epci = self.load_territory()
         tree = apply_overrides(load_assumptions(), self.assumptions, self.origin)
         given = epci.communes[["name", "population"]].astype({"population": float})
         path = self.data_path()
@@ -182,6 +215,14 @@ class Scenario:
             warnings = list(user_table.attrs.get("warnings", []))
         if user_table is not None:
             given = merge_user_table(given, user_table)
+        if self.settlement == "ac" and epci.type == TERRITORY_TYPE:
+            n = epci.communes.index.map(epci_of_commune()).nunique()
+            raise InputError(Problem(
+                f"{epci.name} n'est pas un EPCI ({n} EPCI représenté{'s' if n > 1 else ''}) : "
+                "l'attribution de compensation ne circule qu'entre un EPCI à fiscalité "
+                "professionnelle unique et ses propres communes (CGI 1609 nonies C), pas entre "
+                "plusieurs EPCI ni pour un organisme de mutualisation. Choisissez settlement: "
+                "invoice.", file=self.origin, column="settlement"))
         if self.settlement == "ac" and epci.mode_financement != "FPU":
             raise InputError(Problem(
                 f"{epci.name} est en fiscalité additionnelle ({epci.mode_financement}) : "

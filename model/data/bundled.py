@@ -109,3 +109,10 @@ def load_epci(query: str) -> Epci:
         .copy()
     )
     return Epci(siren, row["epci_name"], row["epci_type"], row["mode_financement"], communes)
+
+
+@cache
+def epci_of_commune() -> dict[str, str]:
+    """INSEE code -> SIREN of its EPCI (a commune belongs to one EPCI)."""
+    m = _memberships()
+    return dict(zip(m["commune_insee"], m["epci_siren"], strict=True))
