@@ -309,9 +309,10 @@ def _scissor(figures: Figures, a: View, year: int) -> str:
     first = charts.first_crossings(a.scissor, "teb_alert", "pooled", 5)
     parts = [
         '<section id="ciseau"><h2>L\'effet ciseau en euros</h2>',
-        "<p>Les coûts numériques augmentent plus vite que les recettes qui les paient. Les "
-        "figures suivent, année par année, ce que les recettes apportent et ce que les dépenses "
-        f"prennent, de {start} à {end}, pour l'ensemble du territoire.</p>",
+        "<p>Quand les dépenses, numériques comprises, augmentent plus vite que les recettes, "
+        "l'épargne brute se réduit : c'est l'effet ciseau. Les figures suivent, année par année, "
+        "ce que les recettes apportent et ce que les dépenses prennent, de "
+        f"{start} à {end}, pour l'ensemble du territoire.</p>",
         figures.figure(charts.blades_chart(frame, big=True, width=CHART_WIDTH, height=300)),
         figures.figure(charts.attribution_chart(frame, big=True, width=CHART_WIDTH - 160,
                                                 title=f"L'épargne brute, de {start} à {end}")),
