@@ -230,3 +230,15 @@ def commune_map_chart(values: pd.DataFrame, contours: dict, *, measure: str, tit
     ).project(**projection).properties(width=width, height=height)
     return _finish(chart, big, title, lines or None, description)
 
+
+
+def territory_map_chart(projection: pd.DataFrame, year: int, measure: str, *, title: str,
+                        subtitle: str | None = None, big: bool = False, width: int | None = None,
+                        height: int | None = None) -> alt.Chart:
+    """The map of one measure of one year, contours included (what a panel or the dossier
+    draws): :func:`map_values` on :func:`~model.data.contours.commune_contours`."""
+    from model.data.contours import commune_contours
+
+    values = map_values(projection, year, measure)
+    return commune_map_chart(values, commune_contours(values.index), measure=measure,
+                             title=title, subtitle=subtitle, big=big, width=width, height=height)

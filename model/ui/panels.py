@@ -32,6 +32,7 @@ from model.projection import EPCI_ID
 from model.report import charts
 from model.report.export import write_report
 from model.report.labels import INDICATOR_LABELS_FR, METHOD_LABELS_FR
+from model.report.maps import MAP_MEASURES_FR, territory_map_chart
 from model.scenario import METHODS, Scenario
 from model.ui.vega import PageTitle, VegaChart, runtime
 from model.ui.views import (
@@ -431,7 +432,11 @@ class SimulatorPanel(Panel):
             "burden": LiveChart(charts.burden_chart),
             "allocation": LiveChart(charts.allocation_chart),
             "methods": LiveChart(charts.method_comparison_chart),
+            "map": LiveChart(territory_map_chart),
         }
+        self.map_measure = w.Dropdown(options=[(v, k) for k, v in MAP_MEASURES_FR.items()],
+                                      value="saving", description="Carte", style=WIDE,
+                                      layout=w.Layout(width="620px"))
         self.proba_button = w.Button(description=f"Lancer les tirages ({PROBABILITY_DRAWS})",
                                      icon="random", layout=w.Layout(width="240px"),
                                      tooltip="Tire au hasard la hausse des licences, celle des "
@@ -455,7 +460,7 @@ class SimulatorPanel(Panel):
         self.clear_upload.on_click(self._on_clear_upload)
         for cb in self.pools.values():
             cb.observe(self.request, "value")
-        for widget in (self.method, self.year):
+        for widget in (self.method, self.year, self.map_measure):
             widget.observe(self.request, "value")
         for slider in (self.licences_growth, self.rrf_growth, self.epci_share, self.burden_cap,
                        self.saving, self.departure, self.teb_alert, self.teb_degraded, self.burden_threshold):
@@ -497,9 +502,11 @@ class SimulatorPanel(Panel):
                     self.commune_proba_chart.widget]),
             w.VBox([self.charts["allocation"].widget]),
             w.VBox([self.charts["methods"].widget]),
+            w.VBox([w.HTML("Année : celle du tableau par commune."), self.map_measure,
+                    self.charts["map"].widget]),
         ])
         for i, title in enumerate(["Tableau par commune", "Effet ciseau", "Répartition",
-                                   "Comparaison des méthodes"]):
+                                   "Comparaison des méthodes", "Carte"]):
             tabs.set_title(i, title)
         self.tabs = tabs
         tabs.observe(self._on_tab, "selected_index")
@@ -608,7 +615,7 @@ class SimulatorPanel(Panel):
 
     #: The charts shown in each tab (index of ``self.tabs``).
     TAB_CHARTS = {0: (), 1: ("blades", "waterfall", "gap", "scissor", "burden"),
-                  2: ("allocation",), 3: ("methods",)}
+                  2: ("allocation",), 3: ("methods",), 4: ("map",)}
 
     def _visible(self, name: str) -> bool:
         return name in self.TAB_CHARTS.get(self.tabs.selected_index, ())
@@ -821,6 +828,12 @@ class SimulatorPanel(Panel):
                                          proj.inputs, year, method, visible=vis("allocation"))
         self.charts["methods"].update((view.lp_key, method, year), proj.allocation, proj.inputs,
                                       year, chosen=method, visible=vis("methods"))
+        measure = self.map_measure.value
+        self.charts["map"].update(
+            (view.lp_key, method, year, measure), proj.projection, year, measure,
+            title=f"{MAP_MEASURES_FR[measure].split(' (')[0]}, {year}",
+            subtitle=f"{proj.resolved.epci.name} ; {METHOD_LABELS_FR[method]}",
+            visible=vis("map"))
         self._draw_scissor(view)
 
     @staticmethod

@@ -13,6 +13,7 @@ from model.costs import POOLS
 from model.data.assumptions import assumption_values, load_assumptions
 from model.report import charts
 from model.report.labels import METHOD_LABELS_FR
+from model.report.maps import MAP_MEASURES_FR, territory_map_chart
 from model.scenario import METHODS, Scenario
 from model.ui.panels import (
     PROBABILITY_DRAWS,
@@ -57,7 +58,7 @@ class PlenaryPanel(Panel):
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
                  simulation: Simulation | None = None, offline: bool = True,
-                 chart_width: int = 520):
+                 chart_width: int = 440):
         if offline:
             enable_offline_charts()
         self.sim = simulation or Simulation()
@@ -66,12 +67,12 @@ class PlenaryPanel(Panel):
         first = as_scenario(scenario)
         defaults = assumption_values(load_assumptions())
         self.scenario = w.Dropdown(options=list(self.scenarios.items()), description="Territoire",
-                                   style=WIDE, layout=w.Layout(width="520px"))
+                                   style=WIDE, layout=w.Layout(width="470px"))
         match = [p for p in self.scenarios.values() if as_scenario(p) == first]
         self.scenario.value = match[0] if match else next(iter(self.scenarios.values()))
         self.method_b = w.Dropdown(options=[(METHOD_LABELS_FR[m], m) for m in METHODS],
                                    value=DEFAULT_METHOD_B, description="Méthode B", style=WIDE,
-                                   layout=w.Layout(width="400px"))
+                                   layout=w.Layout(width="360px"))
         self.licences_b = PercentSlider("Hausse des licences B", defaults["licences"]["growth"],
                                         0.0, 0.20, 0.01, digits=0)
         self.epci_share_b = PercentSlider("Part EPCI B", 0.0, 0.0, 1.0, 0.05, digits=0)
@@ -79,7 +80,11 @@ class PlenaryPanel(Panel):
         self.heading = w.HTML()
         self.headline = w.HTML()
         self.figures = w.HTML()
-        self.map_slot = w.Box()
+        self.map_measure = w.Dropdown(options=[(v.split(" (")[0], k) for k, v in
+                                               MAP_MEASURES_FR.items()],
+                                      value="saving", description="Carte",
+                                      layout=w.Layout(width="280px"))
+        self.map = LiveChart(territory_map_chart)
         self.blades = {k: LiveChart(charts.blades_chart) for k in "AB"}
         self.change = LiveChart(charts.split_change_chart)
         self.waterfall = {k: LiveChart(charts.attribution_chart) for k in "AB"}
@@ -93,10 +98,12 @@ class PlenaryPanel(Panel):
         self.fan = LiveChart(charts.eb_fan_chart)
         self.proba = LiveChart(charts.crossing_probability_chart)
         self._draws_for = None
-        controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b],
+        controls = w.HBox([self.scenario, self.method_b, self.licences_b, self.epci_share_b,
+                           self.map_measure],
                           layout=w.Layout(flex_flow="row wrap", align_items="center"))
         card = w.Layout(margin="0 18px 0 0", flex="0 0 auto")
-        main = w.HBox([self.map_slot, w.Box([self.blades["A"].widget], layout=card),
+        main = w.HBox([w.Box([self.map.widget], layout=card),
+                       w.Box([self.blades["A"].widget], layout=card),
                        w.Box([self.change.widget], layout=card)],
                       layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         pair = w.Layout(flex_flow="row wrap", align_items="flex-start")
@@ -120,6 +127,7 @@ class PlenaryPanel(Panel):
         self.more.observe(self._on_more, "selected_index")
         self.scenario.observe(self.request, "value")
         self.method_b.observe(self.request, "value")
+        self.map_measure.observe(self.request, "value")
         self.licences_b.observe_value(self.request)
         self.epci_share_b.observe_value(self.request)
         self.views: dict[str, View] = {}
@@ -214,11 +222,16 @@ class PlenaryPanel(Panel):
                                           for v in views.values()))
         waterfall_x = charts.waterfall_domain(*(charts.waterfall_data(v.projection.projection)
                                                 for v in views.values()))
+        frame_a = proj.projection
+        measure = self.map_measure.value
+        self.map.update((a.lp_key, a.scenario.method, measure), frame_a, start,
+                        measure, title=f"{MAP_TITLES_FR[measure]}, {start}", big=True,
+                        width=340, height=320)
         change = split_change(a, b)
         self.change.update((a.lp_key, b.lp_key, a.scenario.method, b.scenario.method), change,
                            METHOD_LABELS_FR[a.scenario.method],
                            METHOD_LABELS_FR[b.scenario.method], period, big=True,
-                           width=self.width - 180)
+                           width=300)
         for k, view in views.items():
             frame = view.projection.projection
             sig = (view.lp_key, view.scenario.method)
@@ -226,7 +239,7 @@ class PlenaryPanel(Panel):
             territory = (payer_signature(frame),)  # the EPCI's totals: not moved by a method
             self.blades[k].update((*territory, blades_y), frame, big=True, y_domain=blades_y,
                                   title=f"L'effet ciseau en euros — {k}", width=self.width,
-                                  height=260, visible=True)
+                                  height=240, visible=True)
             self.waterfall[k].update((*territory, waterfall_x), frame, big=True, x_domain=waterfall_x,
                                      title=f"L'épargne brute, de {start} à {end} — {k}",
                                      width=self.width - 160, visible=visible)
@@ -234,6 +247,10 @@ class PlenaryPanel(Panel):
             self.burden[k].update(sig, frame, view.thresholds, highlight=list(first["commune"]),
                                   big=True, width=self.width, height=340, visible=visible)
 
+
+#: Map titles, per measure.
+MAP_TITLES_FR = {"saving": "Économie par commune", "share": "Part de chaque commune",
+                 "burden": "Charge numérique"}
 
 #: Projector typography: large text, the headline first.
 PLENARY_CSS = (

@@ -182,7 +182,8 @@ def test_pleniere_one_screen_in_french_and_offline(browser, pleniere):
     titles = [c["title"] for c in shown]
     assert any(t.startswith("L'effet ciseau en euros") for t in titles), titles
     assert "Qui paie plus, qui paie moins avec B" in titles
-    for chart in shown[:2]:
+    assert any(t.startswith("Économie par commune") for t in titles), titles  # the map
+    for chart in shown[:3]:
         assert chart["right"] <= 1920 and chart["bottom"] <= 1080, chart
     assert page.evaluate("document.documentElement.scrollWidth") <= 1920
     headline = page.locator(".mcm-headline, .mcm-plenary div", has_text="De 20").first
@@ -226,6 +227,8 @@ def test_pleniere_territory_switch_leaves_no_chart_behind(browser, pleniere):
     assert EPCI_SWITCH in norm(blades["label"]) and EPCI_A not in norm(blades["label"])
     change = [c for c in shown if c["title"] == "Qui paie plus, qui paie moins avec B"][0]
     assert "Blois" in change["table"] and "Patay" not in change["table"]
+    commune_map = [c for c in shown if c["title"].startswith("Économie par commune")][0]
+    assert "43 communes" in commune_map["label"] and "Vineuil" in commune_map["table"]
     assert "Parts égales" in page.inner_text(".mcm-plenary")
     # the chart's numbers are the headline's: the change of the épargne brute, in euros
     headline = page.locator("div", has_text="la hausse du coût numérique réduit").last.inner_text()

@@ -561,3 +561,24 @@ def test_uploaded_file_name_is_shown_as_text_not_html(panel):
     assert panel.load_user_file(name, own_figures(AGGLOPOLYS_TEMPLATE, 900))
     assert "<img" not in panel.data_label.value and "&lt;img" in panel.data_label.value
     panel._on_clear_upload()
+
+
+def test_the_map_shows_the_measure_chosen_for_the_year_shown(panel):
+    from model.report.charts import chart_table
+
+    panel.year.value = panel.year.options[-1]
+    assert panel.charts["map"].redraws == 0  # hidden tab: drawn when shown
+    panel.tabs.selected_index = 4
+    year = panel.year.value
+    spec = panel.charts["map"].spec
+    assert spec["title"]["text"] == f"Économie par rapport à l'achat seul, {year}"
+    # every commune drawn with its saving, computed here from the projection
+    proj = panel.view.projection.projection
+    communes = proj[(proj["year"] == year) & (proj["commune"] != "EPCI")].set_index("name")
+    table = chart_table(spec).set_index("Commune")
+    saving_col = [c for c in table.columns if c.startswith("Économie")][0]
+    expected = communes["digital_standalone_eur"] - communes["digital_pooled_eur"]
+    assert len(table) == len(communes)
+    assert table[saving_col].astype(float).to_dict() == pytest.approx(expected.to_dict(), abs=0.01)
+    panel.map_measure.value = "burden"
+    assert panel.charts["map"].spec["title"]["text"].startswith("Charge numérique")
