@@ -478,13 +478,15 @@ def leximin(solver: Solver, arr: Arrays) -> tuple[np.ndarray, int] | None:
 def core_report(inp: VotedInputs, amounts: pd.DataFrame) -> CoreReport:
     """Is `amounts` (commune x pool euros) in the core, pool by pool?"""
     rows = []
+    codes = inp.communes.astype(str).to_numpy()
+    labels = (codes if inp.names is None else
+              inp.names.astype(str).reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy())
     for pool in inp.pools:
         x = amounts[pool].reindex(inp.communes).to_numpy(dtype=float)
         sep = most_overcharged(inp.games[str(pool)], x)
-        members = [str(inp.communes[i]) for i in sep.members]
         rows.append({
-            "pool": str(pool), "group": "+".join(members),
-            "group_names": " + ".join(inp.label(c) for c in members),
+            "pool": str(pool), "group": "+".join(codes[sep.members]),
+            "group_names": " + ".join(labels[sep.members]),
             "excess_eur": float(sep.excess_eur), "bound_eur": float(sep.bound_eur),
             "exact": bool(sep.exact)})
     df = pd.DataFrame(rows)
