@@ -94,6 +94,11 @@ def load_template(path: str | Path) -> Scenario:
             "un modèle de lot ne peut pas contenir « data_file » : les données propres "
             "appartiennent à un seul EPCI (lancez `python -m model run` pour celui-ci)",
             file=path.name, column="data_file"))
+    if scenario.territory is not None:
+        raise InputError(Problem(
+            "un modèle de lot ne peut pas contenir « territory » : le lot calcule chaque EPCI "
+            "séparément (lancez `python -m model run` pour un territoire de plusieurs EPCI)",
+            file=path.name, column="territory"))
     return scenario
 
 
