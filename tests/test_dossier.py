@@ -172,9 +172,15 @@ def test_a_year_outside_the_projection_is_refused_in_french(results):
         dossier_html(results[0], year=1999)
 
 
-def test_the_map_is_skipped_when_its_module_is_missing(results, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "model.report.maps", None)
-    assert map_figure(Figures(), results[0], results[0].projection.years[0]) == ""
+def test_the_map_is_drawn_and_skipped_when_contours_cannot_be_read(results, monkeypatch):
+    year = results[0].projection.years[0]
+    assert f"Ce que chaque commune économise en {year}" in map_figure(Figures(), results[0], year)
+
+    def unreadable(_codes):
+        raise OSError("data/contours/41.topojson.gz: permission refusée")
+
+    monkeypatch.setattr("model.data.contours.commune_contours", unreadable)
+    assert map_figure(Figures(), results[0], year) == ""
 
 
 def test_without_a_browser_the_html_is_written_and_the_reason_said(results, tmp_path,

@@ -1109,7 +1109,7 @@ def _titled_fields(encoding: dict) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _chart_fields(spec: dict) -> tuple[pd.DataFrame, dict[str, str]]:
+def chart_fields(spec: dict) -> tuple[pd.DataFrame, dict[str, str]]:
     datasets = spec.get("datasets", {})
     fields: dict[str, dict[str, tuple[str, str]]] = {}
     top = (spec.get("data") or {}).get("name")
@@ -1131,10 +1131,10 @@ def chart_table(spec: dict, max_rows: int = 400) -> pd.DataFrame:
     """The data behind a chart spec, its columns named by the chart's tooltip (else axis and
     legend) titles: the text alternative a reader without the picture gets. Fields without a
     French title are left out; the dataset that carries the most titled fields is the one shown."""
-    return _chart_fields(spec)[0].head(max_rows)
+    return chart_fields(spec)[0].head(max_rows)
 
 
-def _fr_cell(value, fmt: str) -> str:
+def fr_cell(value, fmt: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float) or (
             isinstance(value, int) and not fmt):
         return str(value)  # labels, and years
@@ -1149,13 +1149,13 @@ def chart_table_html(spec: dict, max_rows: int = 400) -> str:
     """:func:`chart_table` as an HTML table with French numbers (empty when no data)."""
     import html as _html
 
-    frame, formats = _chart_fields(spec)
+    frame, formats = chart_fields(spec)
     if frame.empty:
         return ""
     frame = frame.head(max_rows)
     head = "".join(f"<th scope='col'>{_html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_html.escape(_fr_cell(v, formats.get(c, '')))}</td>"
+        "<tr>" + "".join(f"<td>{_html.escape(fr_cell(v, formats.get(c, '')))}</td>"
                          for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -189,10 +189,10 @@ def chart_data(spec: dict) -> tuple[list[str], list[list[str]], tuple[int, ...]]
     """The data behind a chart, French-formatted: its header, rows and numeric columns, from
     the chart's own titled fields (`charts.chart_table`); a series over the years is laid out
     one row per series and one column per year. Empty when the chart names no data."""
-    frame, formats = charts._chart_fields(spec)  # noqa: SLF001 - the titles the chart gives
+    frame, formats = charts.chart_fields(spec)  # the titles the chart gives
     if frame.empty:
         return [], [], ()
-    cells = frame.apply(lambda col: col.map(lambda v, c=col.name: charts._fr_cell(  # noqa: SLF001
+    cells = frame.apply(lambda col: col.map(lambda v, c=col.name: charts.fr_cell(
         v, formats.get(c, ""))))
     if "Année" in frame.columns and len(frame.columns) == 3:
         label = next(c for c in frame.columns if c != "Année"
@@ -237,19 +237,15 @@ class Figures:
 
 
 def map_figure(figures: Figures, result, year: int) -> str:
-    """Hook for the map of the communes (`model.report.maps.commune_map_chart`): what each
-    commune saves against buying alone in ``year``. Returns "" when the map module or the
-    communes' contours are not available, so that the dossier never fails for want of a map."""
+    """The map of the communes: what each commune saves against buying alone in ``year``.
+    Returns "" when the communes' contours cannot be read, so that the dossier never fails
+    for want of a map."""
+    from model.report.maps import territory_map_chart
+
     try:
-        from model.data.contours import commune_contours
-        from model.report.maps import commune_map_chart, map_values
-    except ImportError:
-        return ""
-    try:
-        values = map_values(result.projection.projection, year, "saving")
-        chart = commune_map_chart(values, commune_contours(values.index), measure="saving",
-                                  title=f"Ce que chaque commune économise en {year}", big=True,
-                                  width=CHART_WIDTH, height=520)
+        chart = territory_map_chart(result.projection.projection, year, "saving",
+                                    title=f"Ce que chaque commune économise en {year}",
+                                    big=True, width=CHART_WIDTH, height=520)
     except (ModelError, OSError, ValueError, KeyError):
         return ""
     return figures.figure(chart)

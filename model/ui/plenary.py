@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
+import tempfile
 from pathlib import Path
 
 import ipywidgets as w
@@ -21,6 +23,7 @@ from model.ui.panels import (
     LiveChart,
     Panel,
     PercentSlider,
+    _slug,
     as_scenario,
     bundled_scenarios,
     draw_scenario,
@@ -95,6 +98,11 @@ class PlenaryPanel(Panel):
             layout=w.Layout(width="380px"),
             tooltip="Tire au hasard la hausse des licences, celle des recettes et le saut SaaS")
         self.draws_message = w.HTML()
+        self.dossier_button = w.Button(description="Dossier de plénière (HTML et PDF)",
+                                       icon="file", layout=w.Layout(width="330px"),
+                                       tooltip="Une page autonome à ouvrir sans serveur, et son "
+                                               "PDF à joindre à la délibération")
+        self.dossier_link = w.HTML()
         self.fan = LiveChart(charts.eb_fan_chart)
         self.proba = LiveChart(charts.crossing_probability_chart)
         self._draws_for = None
@@ -118,12 +126,16 @@ class PlenaryPanel(Panel):
         self.more.set_title(0, "Pour aller plus loin : B en détail, l'épargne brute, les communes, "
                                "l'incertitude")
         self.widget = w.VBox([
-            w.HTML(PLENARY_CSS), self.heading, controls, self.status, self.headline, main,
+            w.HTML(PLENARY_CSS),
+            w.HBox([self.heading, w.VBox([self.dossier_button, self.dossier_link])],
+                   layout=w.Layout(flex_flow="row wrap", justify_content="space-between")),
+            controls, self.status, self.headline, main,
             self.figures, self.more,
         ])
         self.widget.add_class("mcm-plenary")
         self._finish_layout(offline, "Plénière")
         self.draws_button.on_click(self.run_draws)
+        self.dossier_button.on_click(self.make_dossier)
         self.more.observe(self._on_more, "selected_index")
         self.scenario.observe(self.request, "value")
         self.method_b.observe(self.request, "value")
@@ -158,6 +170,33 @@ class PlenaryPanel(Panel):
         self.draws_message.value = message_html(
             f"{len(result.draws)} tirages de la hausse des licences, de celle des recettes et du "
             "saut SaaS ; les autres hypothèses sont celles de A.", "info")
+
+    def make_dossier(self, _button=None) -> list[Path]:
+        """The dossier de plénière of A and B as on screen (HTML and, when a browser prints it,
+        PDF), offered as download links; the files written (empty on failure)."""
+        from model.report.dossier import write_dossier
+
+        if not self.views:
+            return []
+        self.dossier_link.value = message_html("Préparation du dossier…")
+        folder = Path(tempfile.mkdtemp(prefix="mcm-dossier-")) / "dossier"
+        files = self.compute(lambda: write_dossier(self.views["A"].result(), folder,
+                                                   variant=self.views["B"].result()))
+        if not files:
+            self.dossier_link.value = ""
+            return []
+        links = []
+        for path in files:
+            mime = "application/pdf" if path.suffix == ".pdf" else "text/html"
+            data = base64.b64encode(path.read_bytes()).decode()
+            name = f"dossier_{_slug(self.views['A'].projection.resolved.epci.name)}{path.suffix}"
+            links.append(f"<a download='{name}' href='data:{mime};base64,{data}' style='font-"
+                         f"size:18px;font-weight:bold'>⬇ {name} ({path.stat().st_size // 1024}"
+                         " Ko)</a>")
+        note = files.pdf_note
+        self.dossier_link.value = " ".join(links) + (
+            message_html(note, "warning") if note else "")
+        return list(files)
 
     def scenarios_ab(self) -> tuple[Scenario, Scenario]:
         a = as_scenario(self.scenario.value)
@@ -239,7 +278,7 @@ class PlenaryPanel(Panel):
             territory = (payer_signature(frame),)  # the EPCI's totals: not moved by a method
             self.blades[k].update((*territory, blades_y), frame, big=True, y_domain=blades_y,
                                   title=f"L'effet ciseau en euros — {k}", width=self.width,
-                                  height=240, visible=True)
+                                  height=220, visible=True)
             self.waterfall[k].update((*territory, waterfall_x), frame, big=True, x_domain=waterfall_x,
                                      title=f"L'épargne brute, de {start} à {end} — {k}",
                                      width=self.width - 160, visible=visible)

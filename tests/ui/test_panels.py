@@ -582,3 +582,22 @@ def test_the_map_shows_the_measure_chosen_for_the_year_shown(panel):
     assert table[saving_col].astype(float).to_dict() == pytest.approx(expected.to_dict(), abs=0.01)
     panel.map_measure.value = "burden"
     assert panel.charts["map"].spec["title"]["text"].startswith("Charge numérique")
+
+
+def test_plenary_dossier_button_offers_the_dossier_of_what_is_on_screen(sim):
+    import base64
+    import re
+
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    panel.method_b.value = "equal"
+    files = panel.make_dossier()
+    assert files and files[0].name == "dossier.html"
+    links = re.findall(r"href='data:([^;]+);base64,([^']+)'", panel.dossier_link.value)
+    assert links[0][0] == "text/html"
+    page = base64.b64decode(links[0][1]).decode()
+    assert "CC de la Beauce Loirétaine" in page and "Parts égales" in page
+    if len(files) == 2:  # a browser printed the PDF
+        assert links[1][0] == "application/pdf"
+        assert base64.b64decode(links[1][1])[:5] == b"%PDF-"
+    else:
+        assert "PDF non produit" in text_of(panel.dossier_link)
