@@ -47,6 +47,12 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
     """The summary.json content: per year costs, EPCI share, t*, solver; scissor; scenario."""
     resolved = proj.resolved
     inputs = proj.inputs
+    pivots = method_amounts(proj)
+
+    def amounts(method: str, year: int) -> pd.DataFrame:
+        found = pivots.get((year, method))
+        return proj.amounts(method, year) if found is None else found
+
     years = []
     for year in proj.years:
         inp = inputs[(inputs["year"] == year) & (inputs["payer_id"] != EPCI_ID)]
@@ -54,7 +60,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         alloc = proj.allocation
         epci = alloc[(alloc["year"] == year) & (alloc["method"] == "lp")
                      & (alloc["payer_id"] == EPCI_ID)].set_index("pool")["amount_eur"]
-        lp_amounts = proj.amounts("lp", year)[list(resolved.scenario.pools)]
+        lp_amounts = amounts("lp", year)[list(resolved.scenario.pools)]
         years.append({
             "year": year,
             "pooled_cost_eur": {p: round(float(v), 2) for p, v in
@@ -70,7 +76,7 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
             "leximin_rounds": int(lp.leximin_rounds),
             "default_method": voted_summary(proj, year),
             "core": {m: (proj.voted[year].core if m == "voted_key"  # already checked there
-                         else core_report(proj.voted_inputs[year], proj.amounts(m, year))
+                         else core_report(proj.voted_inputs[year], amounts(m, year))
                          ).to_dict() for m in METHODS},
             "diagnosis": diagnosis_records(proj, year),
             "least_core": least_core_record(proj, year),
@@ -123,6 +129,15 @@ def build_summary(proj: Projection, scissor: pd.DataFrame) -> dict:
         "version": __version__,
         "data_vintage": DATA_VINTAGE,
     }
+
+
+def method_amounts(proj: Projection) -> dict[tuple[int, str], pd.DataFrame]:
+    """``Projection.amounts(method, year)`` of every year and method, from one grouping of the
+    allocation table (one filter per pair costs a pass over the whole table)."""
+    a = proj.allocation
+    a = a[a["payer_id"] != EPCI_ID]
+    return {(int(year), str(method)): g.pivot(index="payer_id", columns="pool", values="amount_eur")
+            for (year, method), g in a.groupby(["year", "method"], sort=False)}
 
 
 def voted_summary(proj: Projection, year: int) -> dict:
