@@ -601,3 +601,26 @@ def test_plenary_dossier_button_offers_the_dossier_of_what_is_on_screen(sim):
         assert base64.b64decode(links[1][1])[:5] == b"%PDF-"
     else:
         assert "PDF non produit" in text_of(panel.dossier_link)
+
+
+def test_slider_presses_in_a_kernel_coalesce_into_one_computation_with_the_last_value(sim):
+    """In a kernel (an event loop runs), five quick changes cost one recompute, which uses the
+    last value; « Calcul en cours… » shows from the first change until it is done."""
+    import asyncio
+
+    panel = PlenaryPanel("beauce_loiretaine", simulation=sim, offline=False)
+    refreshes = []
+    original = panel.refresh
+    panel.refresh = lambda *a: (refreshes.append(panel.licences_b.value), original())
+
+    async def presses():
+        for value in (0.04, 0.05, 0.06, 0.07, 0.08):
+            panel.licences_b.value = value
+            await asyncio.sleep(0.005)  # faster than COALESCE_S: the presses of one hand
+        assert "Calcul en cours" in panel.message and "mcm-busy" in panel.widget._dom_classes
+        await asyncio.sleep(0.5)
+
+    asyncio.run(presses())
+    assert refreshes == [0.08]
+    assert "mcm-busy" not in panel.widget._dom_classes
+    assert panel.views["B"].projection.resolved.values["licences"]["growth"] == 0.08
