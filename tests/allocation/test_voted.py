@@ -194,9 +194,10 @@ def test_properties_on_heterogeneous_figures(n, seed, factor, share):
     res = allocate_voted(with_rules(inp, burden_cap=cap))
     assert_balanced(inp, res)
     if res.status == "optimal":
-        # the split is exact (raw) and then rounded to the cent: a commune held exactly at the
-        # cap may end a fraction of a cent above it (seed 1284: 0.007 cent)
-        assert (res.raw.sum(axis=1) <= cap * inp.capacity + 1e-6).all()
+        # the split is solved (raw, within the LP's tolerance: money is in millions, 1e-9 of
+        # which is a thousandth of a cent) and then rounded to the cent: a commune held exactly
+        # at the cap may end a fraction of a cent above it (seed 1284: 0.007 cent)
+        assert (res.raw.sum(axis=1) <= cap * inp.capacity + 1e-3).all()
         assert (res.amounts.sum(axis=1) <= cap * inp.capacity + 0.01).all()
         ok, worst = all_groups_ok(inp, res.amounts)
         assert ok, worst
