@@ -570,8 +570,11 @@ class SimulatorPanel(Panel):
             changes.setdefault("allocation", {})["epci_share"] = {
                 p: now["epci_share"] for p in POOLS}
         pools = [p for p, cb in self.pools.items() if cb.value]
+        # an EPCI chosen in the list replaces the scenario's territory (a région, a list...)
+        territory = self.base_scenario.territory if self.epci.value is None else None
         return dataclasses.replace(
-            self.base_scenario, epci=self.epci.value, pools=pools, method=self.method.value,
+            self.base_scenario, epci=self.epci.value, territory=territory, pools=pools,
+            method=self.method.value,
             data_file=(self.base_scenario.data_file if self.epci.value == self.base_siren
                        else None),
             assumptions=scenario_overrides(self.base_scenario.assumptions, changes))

@@ -624,3 +624,16 @@ def test_slider_presses_in_a_kernel_coalesce_into_one_computation_with_the_last_
     assert refreshes == [0.08]
     assert "mcm-busy" not in panel.widget._dom_classes
     assert panel.views["B"].projection.resolved.values["licences"]["growth"] == 0.08
+
+
+def test_a_territory_beyond_one_epci_opens_in_the_simulateur_and_an_epci_replaces_it(sim):
+    from model.ui.views import Simulation
+
+    panel = SimulatorPanel("data/scenarios/loir_et_cher.yaml", simulation=Simulation(),
+                           offline=False)
+    assert panel.message.startswith("Département du Loir-et-Cher : 267 communes")
+    assert panel.page_title.title.startswith("Département du Loir-et-Cher")
+    panel.search.value = "200030385"  # then the user finds Agglopolys and picks it
+    panel.epci.value = "200030385"
+    assert panel.current_scenario().territory is None
+    assert "43 communes" in panel.message and "pas les deux" not in panel.message
