@@ -63,7 +63,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SEARCH_HITS = 60
 WIDE = {"description_width": "initial"}
 #: Fonts of at least 14 px on the dashboards (RGAA), focus visible for keyboard use.
-PANEL_CSS = ("<style>.mcm-panel .widget-label, .mcm-panel .widget-readout, .mcm-panel select,"
+PANEL_CSS = ("<style>.mcm-panel .widget-label, .mcm-panel .widget-label-basic,"
+             ".mcm-panel .widget-readout, .mcm-panel select,"
              ".mcm-panel input, .mcm-panel button, .mcm-panel .widget-html-content,"
              ".mcm-panel .lm-TabBar-tab, .mcm-panel table{font-size:max(14px, 1em)}"
              ".mcm-panel :focus-visible{outline:3px solid #0072b2;outline-offset:1px}"

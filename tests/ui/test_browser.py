@@ -254,3 +254,25 @@ def test_pleniere_slider_presses_coalesce_and_redraw_b(browser, pleniere):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pleniere_1280.png"))
     page.close()
+
+
+def test_simulateur_in_french_with_its_map_and_fonts_of_14_px(browser, tmp_path):
+    with voila("01_simulateur.ipynb", tmp_path) as url:
+        page = open_page(browser, url, 1920, 1080)
+        page.wait_for_function("document.body.innerText.includes('calcul à jour')",
+                               timeout=120_000)
+        assert norm(page.title()).startswith(EPCI_A)
+        body = page.inner_text("body")
+        assert not [w for w in ENGLISH if re.search(rf"\b{w}\b", body)], body[:500]
+        smallest = page.evaluate("""Math.min(...[...document.querySelectorAll(
+            '.mcm-panel label, .mcm-panel select, .mcm-panel td, .mcm-panel button, ' +
+            '.mcm-panel .widget-readout')]
+            .filter(e => e.offsetParent !== null && e.textContent.trim())
+            .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
+        assert smallest >= 14
+        page.locator(".lm-TabBar-tab", has_text="Carte").first.click()
+        wait_until(lambda: any(c["title"].startswith("Économie par rapport à l'achat seul")
+                               and "23 communes" in c["label"] for c in charts_on_screen(page)),
+                   60, "the map of the communes")
+        assert not page.outside, page.outside
+        page.close()
