@@ -167,7 +167,7 @@ def _run(args) -> int:
     scenario = Scenario.from_yaml(args.scenario)
     check_out_dir(args.out, scenario_inputs(scenario))  # refused before the computation
     result = run(scenario)
-    out = write_outputs(result, args.out)
+    out = write_outputs(result, args.out, csv_fr=args.csv_fr)
     s = result.summary
     for line in s["warnings"]:
         print(line, file=sys.stderr)
@@ -328,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("scenario", type=Path, metavar="SCÉNARIO", help="fichier YAML du scénario")
     p_run.add_argument("--out", type=Path, required=True, metavar="DOSSIER",
                        help="dossier de sortie (absent, vide ou déjà écrit par cet outil)")
+    p_run.add_argument("--csv-fr", action="store_true",
+                       help="CSV au format d'Excel en français (« ; », virgule décimale, UTF-8 "
+                            "avec BOM) au lieu du format machine documenté")
     p_run.set_defaults(func=_run)
 
     p_epci = sub.add_parser("epci", help="parcourir les EPCI et leurs communes")

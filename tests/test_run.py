@@ -268,3 +268,18 @@ def test_weighted_key_follows_the_assumptions(beauce_run):
         usage = inputs.xs(pool, level="pool")["usage_share"]
         expected = (0.3 * pop_share + 0.7 * usage.reindex(pop_share.index)) * amounts[pool].sum()
         assert (amounts[pool] - expected.reindex(amounts.index)).abs().max() <= 0.01, pool
+
+
+def test_run_csv_fr_writes_what_french_excel_reads_and_the_same_numbers(tmp_path):
+    scenario = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "beauce_loiretaine.yaml"
+    machine, french = tmp_path / "machine", tmp_path / "fr"
+    assert main(["run", str(scenario), "--out", str(machine)]) == 0
+    assert main(["run", str(scenario), "--out", str(french), "--csv-fr"]) == 0
+    for name in ("inputs.csv", "allocation.csv", "projection.csv"):
+        raw = (french / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
+        assert (machine / name).read_bytes()[:1] != b"\xef"  # the contract's dialect by default
+        ours = pd.read_csv(french / name, sep=";", decimal=",", encoding="utf-8-sig",
+                           dtype={"payer_id": str, "commune": str})
+        theirs = pd.read_csv(machine / name, dtype={"payer_id": str, "commune": str})
+        pd.testing.assert_frame_equal(ours, theirs)

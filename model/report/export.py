@@ -355,17 +355,19 @@ def _swap(tmp: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_outputs(result, out_dir: str | Path, protect=None) -> Path:
+def write_outputs(result, out_dir: str | Path, protect=None, *, csv_fr: bool = False) -> Path:
     """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
     ``out_dir``, all or nothing (see `atomic_dir`). ``protect`` defaults to the scenario's folder
-    and data file, which ``out_dir`` may not equal nor contain."""
+    and data file, which ``out_dir`` may not equal nor contain. ``csv_fr`` writes the CSV files
+    in French Excel's dialect (:func:`write_csv_fr`) instead of the documented machine one."""
     if protect is None:
         protect = scenario_inputs(getattr(result.projection.resolved, "scenario", None))
     with atomic_dir(out_dir, protect) as tmp:
         proj = result.projection
-        _csv(proj.inputs[INPUT_COLUMNS], tmp / "inputs.csv")
-        _csv(proj.allocation[ALLOCATION_COLUMNS], tmp / "allocation.csv")
-        _csv(proj.projection, tmp / "projection.csv")
+        for frame, name in ((proj.inputs[INPUT_COLUMNS], "inputs.csv"),
+                            (proj.allocation[ALLOCATION_COLUMNS], "allocation.csv"),
+                            (proj.projection, "projection.csv")):
+            (write_csv_fr if csv_fr else _csv)(escape_frame(money(frame)), tmp / name)
         (tmp / "summary.json").write_text(
             json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=False,
                        default=_json_default) + "\n", encoding="utf-8")
@@ -374,7 +376,15 @@ def write_outputs(result, out_dir: str | Path, protect=None) -> Path:
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
-    escape_frame(money(df)).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def write_csv_fr(df: pd.DataFrame, path: str | Path) -> Path:
+    """A CSV that French Excel opens right by double-click: ``;`` between fields, a decimal
+    comma, UTF-8 with its byte-order mark (accents), numbers left as numbers."""
+    df.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig",
+              lineterminator="\r\n")
+    return Path(path)
 
 
 def _json_default(value):

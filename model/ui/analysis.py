@@ -15,10 +15,10 @@ import pandas as pd
 from model.data.bundled import load_epci
 from model.errors import ModelError
 from model.report import charts
-from model.report.export import write_outputs
+from model.report.export import write_csv_fr, write_outputs
 from model.scenario import Scenario
 from model.ui.panels import _slug, as_scenario
-from model.ui.views import Simulation, key_figures
+from model.ui.views import Simulation, key_numbers
 
 
 def batch_scenarios(scenarios: list[str] | tuple[str, ...] = (),
@@ -66,11 +66,11 @@ def run_batch(scenarios: list[str] | tuple[str, ...] = (), epcis: list[str] | tu
                     proj.projection, proj.resolved.values["projection"],
                     highlight=list(charts.first_crossings(result.scissor, n=5)["commune"]))
                 charts.save_chart(burden, graphs / "epargne_brute.png")
-            row.update(key_figures(view))
+            row.update(key_numbers(view))
             row["Statut"] = "infaisable : voir summary.json" if view.infeasible_years else "ok"
         except ModelError as exc:
             row["Statut"] = f"erreur : {exc}"
         rows.append(row)
     summary = pd.DataFrame(rows)
-    summary.to_csv(out_dir / "synthese.csv", index=False, encoding="utf-8")
+    write_csv_fr(summary, out_dir / "synthese.csv")  # opened in French Excel by double-click
     return summary

@@ -399,6 +399,44 @@ def key_figures(view: View) -> dict[str, str]:
     }
 
 
+def key_numbers(view: View) -> dict[str, float | int | str | None]:
+    """The key figures as numbers (units in the names), for a file a spreadsheet computes on."""
+    proj = view.projection
+    frame = proj.projection
+    tot = frame[frame["commune"] == EPCI_ID].set_index("year")
+    start, end = proj.years[0], proj.years[-1]
+    sc = view.scissor
+    epci = sc[(sc["commune"] == EPCI_ID) & (sc["indicator"] == "teb_alert")].iloc[0]
+    alloc = proj.allocation
+    epci_paid = alloc[(alloc["method"] == view.scenario.method) & (alloc["year"] == start)
+                      & (alloc["payer_id"] == EPCI_ID)]["amount_eur"].sum()
+    by_method = method_burdens(view, [view.scenario.method], start)
+    last = frame[(frame["commune"] != EPCI_ID) & (frame["year"] == end)]
+
+    def year(value):
+        return None if pd.isna(value) else int(value)
+
+    return {
+        "Méthode": METHOD_LABELS_FR.get(view.scenario.method, view.scenario.method),
+        f"Coût numérique mutualisé {start} (€)": round(float(tot.loc[start, "digital_pooled_eur"]), 2),
+        f"Coût numérique mutualisé {end} (€)": round(float(tot.loc[end, "digital_pooled_eur"]), 2),
+        f"Coût si chaque commune achète seule {start} (€)":
+            round(float(tot.loc[start, "digital_standalone_eur"]), 2),
+        f"Économie cumulée {start}-{end} (€)": round(float(tot["saving_eur"].sum()), 2),
+        f"Part prise par le budget de l'EPCI {start} (€)": round(float(epci_paid), 2),
+        f"Charge la plus lourde {start} (part de la capacité contributive)":
+            round(float(by_method.iloc[0]["largest_burden"]), 6),
+        f"Économie de la ville-centre {start} (€)":
+            round(float(by_method.iloc[0]["centre_saving_eur"]), 2),
+        "Année du ciseau, mutualisé": year(epci["year_pooled"]),
+        "Année du ciseau, chacun seul": year(epci["year_standalone"]),
+        f"Communes sous le seuil d'alerte en {end}, mutualisé": int(last["teb_alert_pooled"].sum()),
+        f"Communes sous le seuil d'alerte en {end}, seules": int(last["teb_alert_standalone"].sum()),
+        "Communes": int(len(last)),
+        "Communes aux finances estimées": estimated_count(view),
+    }
+
+
 TABLE_CSS = (
     "<style>.mcm-table{border-collapse:collapse;font-size:13px;font-family:Helvetica,Arial,"
     "sans-serif}.mcm-table th{background:#1F4E79;color:#fff;padding:4px 8px;position:sticky;"

@@ -69,4 +69,4 @@ def test_analysis_notebook_runs_with_papermill_parameters(tmp_path):
     folder = out_dir / "cc_de_la_beauce_loiretaine_scenario_de_reference"
     assert (folder / "summary.json").exists() and (folder / "report.xlsx").exists()
     assert not (folder / "graphiques").exists()
-    assert (out_dir / "synthese.csv").read_text(encoding="utf-8").count("\n") == 2
+    assert (out_dir / "synthese.csv").read_text(encoding="utf-8-sig").count("\n") == 2

@@ -503,7 +503,14 @@ def test_run_batch_writes_each_scenario_and_a_summary(tmp_path):
     assert {"inputs.csv", "allocation.csv", "projection.csv", "summary.json",
             "report.xlsx"} <= {p.name for p in folder.iterdir()}
     assert (folder / "graphiques" / "effet_ciseau.svg").exists()
-    assert (tmp_path / "synthese.csv").exists()
+    # French Excel's dialect: « ; », decimal comma, UTF-8 with BOM, amounts as numbers
+    raw = (tmp_path / "synthese.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
+    table = pd.read_csv(tmp_path / "synthese.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    amount = [c for c in table.columns if c.startswith("Coût numérique mutualisé")][0]
+    assert table[amount].dtype.kind == "f" and table[amount].iloc[0] > 0
+    assert table["Communes"].iloc[0] == 23 and table["Statut"].iloc[0] == "ok"
+    assert f"{table[amount].iloc[0]:.2f}".replace(".", ",") in raw.decode("utf-8-sig")
 
 
 def test_run_batch_rejects_an_unknown_epci(tmp_path):
