@@ -95,6 +95,11 @@ def _rows(epci: Epci | None) -> list[list[object]]:
             for code, row in communes.iterrows()]
 
 
+def template_bytes(epci: Epci | None = None) -> bytes:
+    """The xlsx template, pre-filled with the EPCI's communes if given (for a download)."""
+    return _xlsx_bytes(epci)
+
+
 def _csv_bytes(epci: Epci | None) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

@@ -17,6 +17,7 @@ import html
 import logging
 import shutil
 import tempfile
+import threading
 import time
 import unicodedata
 from pathlib import Path
@@ -372,7 +373,10 @@ class SimulatorPanel(Panel):
         self._set_epci_options(search_epci(resolved.epci.siren), resolved.epci.siren)
         self.upload = w.FileUpload(accept=".xlsx,.xlsm,.csv,.txt", multiple=False,
                                    description="Vos données (XLSX/CSV)",
+                                   tooltip="Déposer le modèle rempli (XLSX ou CSV, une ligne par "
+                                           "commune)",
                                    layout=w.Layout(width="220px"))
+        self.template_link = w.HTML()
         self.clear_upload = w.Button(description="Données fournies", icon="undo",
                                      tooltip="Revenir aux données publiques et aux estimations")
         self.data_label = w.HTML(self._data_text())
@@ -478,7 +482,8 @@ class SimulatorPanel(Panel):
     def _layout(self) -> w.Widget:
         controls = w.VBox([
             w.HTML("<b>Territoire et données</b>"),
-            self.search, self.epci, w.HBox([self.upload, self.clear_upload]), self.data_label,
+            self.search, self.epci, self.template_link,
+            w.HBox([self.upload, self.clear_upload]), self.data_label,
             w.HTML("<b>Services mutualisés</b>"), *self.pools.values(),
             w.HTML("<b>Répartition</b>"), self.method, w.VBox([self.band, self.band_label]),
             self.epci_share, w.HTML("<b>Règles votées</b>"), self.burden_cap, self.saving,
@@ -696,6 +701,12 @@ class SimulatorPanel(Panel):
             return
         item = files[-1]
         self.load_user_file(item["name"], bytes(item["content"]))
+        # emptied, so that the same file chosen again (corrected, or after a refusal) is read
+        self.upload.unobserve(self._on_upload, "value")
+        try:
+            self.upload.value = ()
+        finally:
+            self.upload.observe(self._on_upload, "value")
 
     def _on_clear_upload(self, _button=None) -> None:
         self.user_table = self.user_key = self.user_file = None
@@ -736,15 +747,41 @@ class SimulatorPanel(Panel):
         self.data_label.value = self._data_text()
         return True
 
+    def _offer_template(self, view: View) -> None:
+        """A link to the template pre-filled with the communes on screen (xlsx)."""
+        from model.data.template import template_bytes
+
+        epci = view.projection.resolved.epci
+        if getattr(self, "_template_for", None) == epci.siren:
+            return
+        data = template_bytes(epci)
+        name = f"modele_{_slug(epci.name)}.xlsx"
+        self.template_link.value = (
+            f"<a download='{name}' href='data:{XLSX_MIME};base64,"
+            f"{base64.b64encode(data).decode()}'>⬇ Télécharger le modèle pré-rempli "
+            f"({len(epci.communes)} communes)</a>")
+        self._template_for = epci.siren
+
     def _on_report(self, _button=None) -> None:
         if self.view is None:
             self.show("Aucun résultat à exporter : corrigez d'abord les réglages.", "warning")
             return
         self.report_link.value = message_html("Préparation du rapport…")
+        view, year = self.view, self.year.value
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no kernel (tests, scripts): at once
+            self._write_report(view, year)
+            return
+        # in a kernel, a worker thread: the controls stay usable while the workbook is written
+        threading.Thread(target=self._write_report, args=(view, year), daemon=True).start()
+
+    def _write_report(self, view: View, year: int) -> None:
         tmp = Path(tempfile.mkdtemp(prefix="mcm-report-"))
         try:
             path = tmp / "rapport.xlsx"
-            write_report(self.view.result(), path)
+            write_report(view.result(), path, year=year if year in view.projection.years
+                         else None)
             data = path.read_bytes()
         except Exception as exc:
             log.debug("report failed", exc_info=True)
@@ -753,9 +790,13 @@ class SimulatorPanel(Panel):
             return
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        if view is not self.view:  # the settings changed meanwhile: this report is stale
+            self.report_link.value = ""
+            return
         self.report_bytes = data
-        resolved = self.view.projection.resolved
-        filename = f"rapport_{_slug(resolved.epci.name)}_{self.view.scenario.method}.xlsx"
+        resolved = view.projection.resolved
+        filename = (f"rapport_{_slug(resolved.epci.name)}_{view.scenario.method}_{year}"
+                    ".xlsx")
         b64 = base64.b64encode(data).decode()
         self.report_filename = filename
         self.report_link.value = (
@@ -787,6 +828,7 @@ class SimulatorPanel(Panel):
             return
         self.view = view
         self.name_page(view.projection.resolved.epci.name)
+        self._offer_template(view)
         warn = infeasible_message(view)
         if warn:
             self.show(warn, "warning")
