@@ -848,8 +848,23 @@ def check_duplicates(codes: pd.Series, label: str, file: str,
 
 def check_membership(codes: pd.Series, epci: Epci, label: str, file: str,
                      problems: list[Problem]) -> None:
-    """Each code belongs to the chosen EPCI (perimeter of 1 January 2025)."""
+    """Each code belongs to the chosen EPCI (perimeter of 1 January 2025). A file that mostly
+    describes another EPCI gets one sentence that names it, not a line per commune."""
     members = set(epci.communes.index)
+    given = [c for c in codes if c is not None]
+    outside = [c for c in given if c not in members]
+    if given and len(outside) * 2 >= len(given):
+        from model.data.bundled import epci_catalog, epci_of_commune
+
+        owners = pd.Series([epci_of_commune().get(c) for c in outside]).value_counts()
+        if len(owners) and owners.iloc[0] * 2 > len(given):
+            other = epci_catalog().loc[owners.index[0]]
+            problems.append(Problem(
+                f"ce fichier décrit les communes de {other['epci_name']} ({owners.iloc[0]} des "
+                f"{len(given)} communes du fichier), pas de {epci.name}. Choisissez "
+                f"{other['epci_name']} (SIREN {owners.index[0]}) dans la liste des EPCI, ou "
+                f"téléchargez le modèle pré-rempli de {epci.name}.", file=file, column=label))
+            return
     for row, code in codes.items():
         if code is not None and code not in members:
             problems.append(Problem(

@@ -63,3 +63,11 @@ def test_the_report_is_the_year_on_screen(panel):
     wb = openpyxl.load_workbook(io.BytesIO(panel.report_bytes), read_only=True)
     cover = {r[0]: r[1] for r in wb["Couverture"].iter_rows(values_only=True) if r and r[0]}
     assert cover["Année présentée"] == panel.year.value
+
+
+def test_a_file_of_another_epci_gets_one_sentence_naming_it(panel):
+    assert not panel.load_user_file("agglopolys.xlsx", AGGLOPOLYS_TEMPLATE.read_bytes())
+    msg = panel.message
+    assert ('ce fichier décrit les communes de CA de Blois "Agglopolys" (43 des 43 communes du '
+            "fichier), pas de CC de la Beauce Loirétaine") in msg
+    assert "n'est pas membre" not in msg and msg.count("\n") <= 2
