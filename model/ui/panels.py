@@ -551,8 +551,15 @@ class SimulatorPanel(Panel):
         if self.user_file is None:
             return ("<i>Données publiques (INSEE, DGCL) ; les champs manquants sont estimés "
                     "(marqués *).</i>")
-        n = len(self.user_table) if self.user_table is not None else 0
-        return f"<i>Vos données : « {html.escape(self.user_file[0])} » ({n} communes renseignées).</i>"
+        table = self.user_table if self.user_table is not None else pd.DataFrame()
+        # the template comes with codes, names and populations: a commune is filled when the
+        # user gave at least one figure of their own
+        own = table.drop(columns=["name", "population"], errors="ignore")
+        n = int(own.notna().any(axis=1).sum()) if len(own.columns) else 0
+        rest = len(table) - n
+        return (f"<i>Vos données : « {html.escape(self.user_file[0])} » : vos chiffres pour {n} "
+                f"commune{'s' if n > 1 else ''} sur {len(table)}"
+                + (f", les {rest} autres estimées (*)" if rest else "") + ".</i>")
 
     def current_scenario(self) -> Scenario:
         """The scenario the widgets describe (untouched sliders keep the scenario's own values)."""

@@ -71,3 +71,17 @@ def test_a_file_of_another_epci_gets_one_sentence_naming_it(panel):
     assert ('ce fichier décrit les communes de CA de Blois "Agglopolys" (43 des 43 communes du '
             "fichier), pas de CC de la Beauce Loirétaine") in msg
     assert "n'est pas membre" not in msg and msg.count("\n") <= 2
+
+
+def test_the_count_is_of_communes_the_user_filled_not_of_rows(panel):
+    wb = openpyxl.load_workbook(AGGLOPOLYS_TEMPLATE)
+    ws = wb["Communes"]
+    header = [c.value for c in ws[1]]
+    for row in (2, 3, 4):  # three communes with their own agents; the others as delivered
+        ws.cell(row=row, column=header.index("Agents (ETP)") + 1, value=12)
+    buf = io.BytesIO()
+    wb.save(buf)
+    panel.search.value = "200030385"
+    panel.epci.value = "200030385"
+    assert panel.load_user_file("trois.xlsx", buf.getvalue())
+    assert "vos chiffres pour 3 communes sur 43, les 40 autres estimées" in panel.data_label.value
