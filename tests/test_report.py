@@ -190,3 +190,39 @@ def test_the_year_shown_is_the_one_asked(tmp_path, beauce):
     total = sum(r[col] for r in ws.iter_rows(min_row=2, values_only=True)
                 if isinstance(r[col], float | int))
     assert total == pytest.approx(amounts.to_numpy().sum(), abs=0.05)
+
+
+def test_staff_is_shown_as_written_and_estimates_whole(tmp_path):
+    """An estimated count of agents has no decimals of its own (687,5432 agents read as a
+    measure); a figure the user wrote is shown as written."""
+    import openpyxl
+
+    from model.data.bundled import load_epci
+    from model.data.userfile import read_user_file
+    from model.report.export import write_report
+    from model.run import run
+    from model.scenario import Scenario
+
+    template = Path(__file__).resolve().parents[1] / "data" / "templates" / \
+        "modele_communes_agglopolys.xlsx"
+    wb = openpyxl.load_workbook(template)
+    ws = wb["Communes"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("Agents (ETP)") + 1, value=12.5)  # a user's own ETP
+    own = tmp_path / "own.xlsx"
+    wb.save(own)
+    table, _ = read_user_file(own, load_epci("200030385"))
+    written = table["agents"].dropna()
+    assert list(written) == [12.5]
+    result = run(Scenario(epci="200030385"), table)
+    write_report(result, tmp_path / "r.xlsx")
+    rows = list(openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)["Communes"]
+                .iter_rows(values_only=True))
+    col = [i for i, h in enumerate(rows[0]) if h and str(h).startswith("Agents")][0]
+    code_col = [i for i, h in enumerate(rows[0]) if h and "INSEE" in str(h)][0]
+    agents = {str(r[code_col]): r[col] for r in rows[1:] if r[code_col]}
+    for code, value in agents.items():
+        if code in written.index:
+            assert value == 12.5
+        else:
+            assert value == round(value)

@@ -490,6 +490,11 @@ def cover_rows(result, year: int | None = None) -> list[tuple[str, object]]:
     return rows
 
 
+#: Counts estimated from ratios (agents, workstations, licence seats, archive volume): shown
+#: whole, their decimals being the ratio's, not a measure.
+ESTIMATED_COUNTS = ("agents", "workstations", "licence_seats", "archive_gb")
+
+
 def _present(df: pd.DataFrame) -> pd.DataFrame:
     """Booleans in words, euros rounded to the cent, French headers everywhere."""
     out = df.copy()
@@ -587,6 +592,10 @@ def report_sheets(result, year: int | None = None) -> dict[str, pd.DataFrame]:
     methods.index = methods.index.map(
         lambda c: resolved.communes.names.get(c, "Budget propre de l'EPCI" if c == EPCI_ID else c))
     communes = resolved.communes.values.copy()
+    for col in ESTIMATED_COUNTS:  # an estimate of staff or seats is shown in whole units; the
+        if col in communes.columns and col in resolved.communes.estimated.columns:  # user's own
+            est = resolved.communes.estimated[col].reindex(communes.index, fill_value=False)
+            communes[col] = communes[col].where(~est, communes[col].round(0))  # as written
     for col, est in resolved.communes.estimated.items():
         label = COLUMN_LABELS_FR.get(col, col).replace(" (€)", "")
         communes[f"{label} : estimé"] = est.map({True: "estimé", False: ""})
