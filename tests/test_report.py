@@ -226,3 +226,35 @@ def test_staff_is_shown_as_written_and_estimates_whole(tmp_path):
             assert value == 12.5
         else:
             assert value == round(value)
+
+
+def test_the_annex_docx_totals_equal_the_split_to_the_cent(tmp_path):
+    """The convention's annex as a Word document: one table per service, each commune's amount
+    of the year, and a total equal to what the service's communes pay, to the cent."""
+    import docx
+
+    from model.report.annex import write_annex
+    from model.run import run
+    from model.scenario import Scenario
+
+    result = run(Scenario.from_yaml(Path(__file__).resolve().parents[1] / "data" /
+                                    "scenarios" / "beauce_loiretaine.yaml"))
+    year = result.projection.years[-1]
+    doc = docx.Document(write_annex(result, tmp_path / "annexe.docx", year))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "L5211-4-2" in text and "D5211-16" in text and "CC de la Beauce Loirétaine" in text
+    amounts = result.projection.amounts(result.projection.resolved.scenario.method, year)
+
+    def euros(cell: str) -> float:
+        return float(cell.replace("\u202f", "").replace("\u00a0€", "").replace(",", "."))
+
+    assert len(doc.tables) == len(amounts.columns)
+    for grid, pool in zip(doc.tables, amounts.columns, strict=True):
+        rows = [[c.text for c in r.cells] for r in grid.rows]
+        assert rows[0][3] == f"Montant {year} (€)"
+        body, total = rows[1:-1], rows[-1]
+        assert total[0] == "Total du service"
+        assert {r[1]: euros(r[3]) for r in body} == pytest.approx(amounts[pool].to_dict(),
+                                                                   abs=0.005)
+        assert euros(total[3]) == pytest.approx(round(amounts[pool].sum(), 2), abs=0.005)
+        assert round(sum(euros(r[3]) for r in body), 2) == euros(total[3])

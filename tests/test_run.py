@@ -28,8 +28,8 @@ def beauce_out(beauce_run, tmp_path_factory):
 
 def test_outputs_follow_the_contract(beauce_out):
     assert sorted(p.name for p in beauce_out.iterdir()) == [
-        ".mutualisation-out", "allocation.csv", "inputs.csv", "projection.csv", "report.xlsx",
-        "summary.json"]
+        ".mutualisation-out", "allocation.csv", "annexe_financiere.docx", "inputs.csv",
+        "projection.csv", "report.xlsx", "summary.json"]
     inputs = pd.read_csv(beauce_out / "inputs.csv", dtype={"payer_id": str})
     assert list(inputs.columns) == INPUT_COLUMNS
     alloc = pd.read_csv(beauce_out / "allocation.csv", dtype={"payer_id": str})

@@ -356,7 +356,8 @@ def _swap(tmp: Path, out_dir: Path) -> None:
 
 
 def write_outputs(result, out_dir: str | Path, protect=None, *, csv_fr: bool = False) -> Path:
-    """Write inputs.csv, allocation.csv, projection.csv, summary.json and report.xlsx into
+    """Write inputs.csv, allocation.csv, projection.csv, summary.json, report.xlsx and the
+    convention's financial annex (annexe_financiere.docx) into
     ``out_dir``, all or nothing (see `atomic_dir`). ``protect`` defaults to the scenario's folder
     and data file, which ``out_dir`` may not equal nor contain. ``csv_fr`` writes the CSV files
     in French Excel's dialect (:func:`write_csv_fr`) instead of the documented machine one."""
@@ -372,6 +373,9 @@ def write_outputs(result, out_dir: str | Path, protect=None, *, csv_fr: bool = F
             json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=False,
                        default=_json_default) + "\n", encoding="utf-8")
         write_report(result, tmp / "report.xlsx")
+        from model.report.annex import write_annex
+
+        write_annex(result, tmp / "annexe_financiere.docx")
     return Path(out_dir)
 
 

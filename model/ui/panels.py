@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 SCENARIO_DIR = DATA_DIR / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "beauce_loiretaine.yaml"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_SEARCH_HITS = 60
 WIDE = {"description_width": "initial"}
 #: Fonts of at least 14 px on the dashboards (RGAA), focus visible for keyboard use.
@@ -784,12 +785,15 @@ class SimulatorPanel(Panel):
         threading.Thread(target=self._write_report, args=(view, year), daemon=True).start()
 
     def _write_report(self, view: View, year: int) -> None:
+        from model.report.annex import write_annex
+
         tmp = Path(tempfile.mkdtemp(prefix="mcm-report-"))
+        shown = year if year in view.projection.years else None
         try:
             path = tmp / "rapport.xlsx"
-            write_report(view.result(), path, year=year if year in view.projection.years
-                         else None)
+            write_report(view.result(), path, year=shown)
             data = path.read_bytes()
+            annex = write_annex(view.result(), tmp / "annexe.docx", shown).read_bytes()
         except Exception as exc:
             log.debug("report failed", exc_info=True)
             self.report_link.value = message_html(
@@ -806,10 +810,14 @@ class SimulatorPanel(Panel):
                     ".xlsx")
         b64 = base64.b64encode(data).decode()
         self.report_filename = filename
+        docx_name = f"annexe_financiere_{_slug(resolved.epci.name)}_{year}.docx"
         self.report_link.value = (
             f"<a download='{filename}' href='data:{XLSX_MIME};base64,{b64}' "
             "style='font-size:15px;font-weight:bold'>⬇ Télécharger "
-            f"{filename} ({len(data) // 1024} Ko)</a>")
+            f"{filename} ({len(data) // 1024} Ko)</a><br><a download='{docx_name}' "
+            f"href='data:{DOCX_MIME};base64,{base64.b64encode(annex).decode()}' "
+            "style='font-size:15px'>⬇ Annexe financière de la convention (Word, "
+            f"{len(annex) // 1024} Ko)</a>")
 
     # --- recompute and redraw -------------------------------------------------------------------------
     def refresh(self, *_args) -> None:

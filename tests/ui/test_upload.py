@@ -63,6 +63,13 @@ def test_the_report_is_the_year_on_screen(panel):
     wb = openpyxl.load_workbook(io.BytesIO(panel.report_bytes), read_only=True)
     cover = {r[0]: r[1] for r in wb["Couverture"].iter_rows(values_only=True) if r and r[0]}
     assert cover["Année présentée"] == panel.year.value
+    annex = re.search(r"href='data:application/vnd.openxmlformats-officedocument"
+                      r"\.wordprocessingml\.document;base64,([^']+)'", panel.report_link.value)
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(base64.b64decode(
+        annex.group(1)))).paragraphs)
+    assert f"convention de service commun, {panel.year.value}" in text
 
 
 def test_a_file_of_another_epci_gets_one_sentence_naming_it(panel):
