@@ -258,3 +258,25 @@ def test_the_annex_docx_totals_equal_the_split_to_the_cent(tmp_path):
                                                                    abs=0.005)
         assert euros(total[3]) == pytest.approx(round(amounts[pool].sum(), 2), abs=0.005)
         assert round(sum(euros(r[3]) for r in body), 2) == euros(total[3])
+
+
+def test_synthesis_largest_burden_is_the_method_shown_and_no_jargon(tmp_path):
+    import openpyxl
+
+    from model.report.export import write_report
+    from model.scenario import Scenario
+    from model.ui.views import Simulation, method_burdens
+
+    view = Simulation().view(Scenario.from_yaml(
+        Path(__file__).resolve().parents[1] / "data" / "scenarios" / "beauce_loiretaine.yaml"))
+    write_report(view.result(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    rows = {r[0].value: r for r in wb["Synthèse"].iter_rows() if r[0].value}
+    row = rows["Charge la plus lourde (part de la capacité contributive)"]
+    start = view.projection.years[0]
+    expected = method_burdens(view, [view.scenario.method], start).iloc[0]["largest_burden"]
+    assert row[1].value == pytest.approx(expected, rel=1e-9)
+    assert "%" in row[1].number_format
+    for ws in wb.worksheets:
+        for r in ws.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and "t*" in v for v in r), (ws.title, r)

@@ -528,13 +528,20 @@ def shown_year(result, year: int | None = None) -> int:
 
 def synthesis_frame(result) -> pd.DataFrame:
     """The Synthèse: per year, the pooled cost per service and in all, the stand-alone cost, the
-    saving, the EPCI's share, t*, whether the voted rules hold, and the scissor in euros for the
+    saving, the EPCI's share, the largest burden under the method shown (share of a commune's
+    capacity), whether the voted rules hold, and the scissor in euros for the
     whole territory (each blade's change since the first year, signed by its effect on the
     épargne brute, as in the Effet ciseau panel)."""
     proj = result.projection
     start = proj.years[0]
     blades = blades_data(proj.projection).pivot(index="year", columns="key",
                                                  values="amount_eur")
+    alloc = proj.allocation
+    paid = alloc[(alloc["method"] == proj.resolved.scenario.method)
+                 & (alloc["payer_id"] != EPCI_ID)].groupby(["year", "payer_id"])["amount_eur"].sum()
+    capacity = proj.inputs[proj.inputs["payer_id"] != EPCI_ID].groupby(
+        ["year", "payer_id"])["capacity_eur"].first()
+    largest = (paid / capacity.reindex(paid.index)).groupby(level="year").max()
     rows = []
     for y in result.summary["years"]:
         pooled = sum(y["pooled_cost_eur"].values())
@@ -544,7 +551,8 @@ def synthesis_frame(result) -> pd.DataFrame:
         row |= {f"{POOL_LABELS_FR.get(p, p)} (€)": v for p, v in y["pooled_cost_eur"].items()}
         row |= {"Coût isolé cumulé (€)": alone, "Économie (€)": alone - pooled,
                 "Part EPCI (€)": sum(y["epci_share_eur"].values()),
-                "Charge maximale t* (part de la capacité)": y["max_burden"],
+                "Charge la plus lourde (part de la capacité contributive)":
+                    float(largest.get(y["year"], float("nan"))),
                 "Règles votées tenues": "oui" if status == "optimal" else "non : voir Diagnostic"}
         row |= {f"{label}, écart à {start} (€)": float(blades.loc[y["year"], key])
                 for key, label in BLADES_SHORT_FR.items() if key in blades.columns}
