@@ -358,21 +358,28 @@ def default_split_sentence(view: View, year: int) -> str:
     return v.summary_fr if v is not None else ""
 
 
-def key_figures(view: View) -> dict[str, str]:
-    """The few numbers a plenary needs, in French, formatted."""
+def _key_parts(view: View):
+    """What the key figures read: the EPCI's totals by year, the first and last years, its
+    scissor row, what its own budget pays the first year, the communes' last year and the
+    largest burden of the method shown."""
     proj = view.projection
     frame = proj.projection
     tot = frame[frame["commune"] == EPCI_ID].set_index("year")
-    communes = frame[frame["commune"] != EPCI_ID]
     start, end = proj.years[0], proj.years[-1]
     sc = view.scissor
     epci = sc[(sc["commune"] == EPCI_ID) & (sc["indicator"] == "teb_alert")].iloc[0]
     alloc = proj.allocation
     epci_paid = alloc[(alloc["method"] == view.scenario.method) & (alloc["year"] == start)
                       & (alloc["payer_id"] == EPCI_ID)]["amount_eur"].sum()
-    last = communes[communes["year"] == end]
+    last = frame[(frame["commune"] != EPCI_ID) & (frame["year"] == end)]
+    return tot, start, end, epci, epci_paid, last, method_burdens(view, [view.scenario.method],
+                                                                 start)
+
+
+def key_figures(view: View) -> dict[str, str]:
+    """The few numbers a plenary needs, in French, formatted."""
+    tot, start, end, epci, epci_paid, last, by_method = _key_parts(view)
     thr = view.thresholds
-    by_method = method_burdens(view, [view.scenario.method], start)
     burdens = by_method.iloc[0]
     return {
         "Méthode": METHOD_LABELS_FR.get(view.scenario.method, view.scenario.method),
@@ -401,17 +408,7 @@ def key_figures(view: View) -> dict[str, str]:
 
 def key_numbers(view: View) -> dict[str, float | int | str | None]:
     """The key figures as numbers (units in the names), for a file a spreadsheet computes on."""
-    proj = view.projection
-    frame = proj.projection
-    tot = frame[frame["commune"] == EPCI_ID].set_index("year")
-    start, end = proj.years[0], proj.years[-1]
-    sc = view.scissor
-    epci = sc[(sc["commune"] == EPCI_ID) & (sc["indicator"] == "teb_alert")].iloc[0]
-    alloc = proj.allocation
-    epci_paid = alloc[(alloc["method"] == view.scenario.method) & (alloc["year"] == start)
-                      & (alloc["payer_id"] == EPCI_ID)]["amount_eur"].sum()
-    by_method = method_burdens(view, [view.scenario.method], start)
-    last = frame[(frame["commune"] != EPCI_ID) & (frame["year"] == end)]
+    tot, start, end, epci, epci_paid, last, by_method = _key_parts(view)
 
     def year(value):
         return None if pd.isna(value) else int(value)
