@@ -49,6 +49,9 @@ def _index_schemas_once() -> None:
 
 
 _index_schemas_once()
+# a région's communes over seven years (1,754 x 7 = 12,278 rows) are drawn inline, offline:
+# Altair's 5,000-row guard would refuse them
+alt.data_transformers.disable_max_rows()
 
 #: French number and date formats (d3-format / d3-time-format locale objects).
 FR_LOCALE = {

@@ -465,3 +465,16 @@ def test_the_schema_index_built_once_gives_altair_s_own_specs(beauce_view):
     finally:
         schemapi._FromDict.__init__ = patched
     assert fast == slow
+
+
+def test_a_region_sized_chart_is_drawn_not_refused(beauce_view):
+    """A région's communes over seven years exceed Altair's 5,000-row guard: drawn inline."""
+    import pandas as pd
+
+    frame = beauce_view.projection.projection
+    communes = frame[frame["commune"] != "EPCI"]
+    copies = [communes.assign(commune=communes["commune"] + f"-{i}") for i in range(40)]
+    big = pd.concat([*copies, frame[frame["commune"] == "EPCI"]], ignore_index=True)
+    assert len(big) > 5000
+    spec = charts.burden_chart(big, beauce_view.thresholds).to_dict()
+    assert sum(len(rows) for rows in spec["datasets"].values()) > 5000
