@@ -117,6 +117,20 @@ def eur_fr(value: float) -> str:
     return ("−" if value < -0.5 else "") + text + "\u00a0€"
 
 
+#: A territory's name as it follows « de » (« la région », « le département »...).
+_OF_TERRITORY = (("Région ", "de la région "), ("Département ", "du département "),
+                 ("Territoire ", "du territoire "))
+
+
+def of_territory(name: str) -> str:
+    """« de » and the territory's name, in French: « de CA de Blois », « de la région
+    Centre-Val de Loire », « du département du Loir-et-Cher »."""
+    for start, of in _OF_TERRITORY:
+        if name.startswith(start):
+            return of + name[len(start):]
+    return f"de {name}"
+
+
 def headline_fr(att: pd.Series, start: int, year: int, territory: str) -> str:
     """The plenary's sentence: what digital costs do to the territory's savings, in euros."""
     dig = -float(att["eb_from_digital_eur"])
@@ -125,8 +139,8 @@ def headline_fr(att: pd.Series, start: int, year: int, territory: str) -> str:
     eb0 = float(att["eb_start_eur"])
     share = dig / eb0 if eb0 > 0 else np.nan
     verb = "réduit" if dig >= 0 else "augmente"
-    text = (f"De {start} à {year}, la hausse du coût numérique {verb} l'épargne brute annuelle de "
-            f"{territory} de {eur_fr(abs(dig))}")
+    text = (f"De {start} à {year}, la hausse du coût numérique {verb} l'épargne brute annuelle "
+            f"{of_territory(territory)} de {eur_fr(abs(dig))}")
     if np.isfinite(share):
         text += f" ({abs(share):.1%} de celle de {start})".replace(".", ",").replace("%", "\u00a0%")
     other_fr = (f"les autres dépenses la réduisent de {eur_fr(other)}" if other >= 0

@@ -72,3 +72,13 @@ def test_vectorised_table_equals_its_definition_on_a_real_run():
     frame = run(Scenario(epci="200035764")).projection.projection
     thr = dict(THRESHOLDS, teb_alert=0.15, digital_burden_threshold=0.012)
     pd.testing.assert_frame_equal(scissor_table(frame, thr), reference_table(frame, thr))
+
+
+def test_the_headline_says_de_la_region_and_du_departement():
+    from model.scissor import of_territory
+
+    assert of_territory("Département du Loir-et-Cher") == "du département du Loir-et-Cher"
+    assert of_territory("Région Centre-Val de Loire (1 754 communes)").startswith(
+        "de la région Centre-Val de Loire")
+    assert of_territory("Territoire de 2 EPCI : A, B") == "du territoire de 2 EPCI : A, B"
+    assert of_territory("CC de la Beauce Loirétaine") == "de CC de la Beauce Loirétaine"
